@@ -1,0 +1,451 @@
+//! Records: cases, form submissions bound to a case, service entries. Every change is
+//! written as an op to the sealed, append-only log and applied to the record's sealed,
+//! materialized state in the same transaction, so a record is either wholly saved
+//! with its op or not at all.
+//!
+//! Forms and validation come later; here answers are typed values keyed by question
+//! name.
+
+mod sealed;
+mod value;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use value::{InvalidValue, Location, Value, ValueType};
+
+use crate::crypto::{CryptoError, KeyedHasher, Sealer};
+use crate::ids::{DeviceId, RecordId};
+use crate::store::{RowFilter, Store, StoreError};
+use crate::sync::merge::RecordState;
+use crate::sync::{FieldSet, Hlc, Op, OpBody, OpId, Stamp};
+use crate::vault::{CheckReport, Unlocked, Vault};
+
+/// What can go wrong with records. Messages name random record ids, never content.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The vault is locked.
+    #[error("the vault is locked")]
+    Locked,
+    /// No record with this id.
+    #[error("no record {0}")]
+    NotFound(RecordId),
+    /// The record was deleted.
+    #[error("record {0} was deleted")]
+    Deleted(RecordId),
+    /// A submission or service entry must belong to a case.
+    #[error("record {0} is not a case")]
+    NotACase(RecordId),
+    /// A stored value failed authentication: altered, damaged, or moved from elsewhere.
+    #[error("record {id} in {table} failed authentication: the vault file was altered or is damaged")]
+    Tampered {
+        /// Table holding the value.
+        table: &'static str,
+        /// Record (or op) id.
+        id: String,
+    },
+    /// A stored value opened but could not be decoded (written by an unknown version).
+    #[error("record {id} in {table} could not be decoded")]
+    Undecodable {
+        /// Table holding the value.
+        table: &'static str,
+        /// Record (or op) id.
+        id: String,
+    },
+    /// Input that cannot be saved.
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Random generator or cipher failure while sealing.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}
+
+/// The kind of a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecordKind {
+    /// What is known about one person; everything else hangs off a case.
+    Case,
+    /// One filled form (identification, intake, legal milestone, ...).
+    Submission,
+    /// One entry in a case's log of restoration services.
+    ServiceEntry,
+}
+
+impl RecordKind {
+    /// Lower-case name for output.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Case => "case",
+            RecordKind::Submission => "submission",
+            RecordKind::ServiceEntry => "service_entry",
+        }
+    }
+}
+
+/// The form a submission was filled with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FormRef {
+    /// Form id (XLSForm `form_id`).
+    pub id: String,
+    /// Form version, when known.
+    pub version: Option<String>,
+}
+
+impl FormRef {
+    /// A form id without a version.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self { id: id.into(), version: None }
+    }
+}
+
+/// A field's current value and the stamp of the op that set it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldState {
+    /// `None` once cleared.
+    pub value: Option<Value>,
+    /// When, and by which device, it was set.
+    pub stamp: Stamp,
+}
+
+/// A record as the app shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Random id.
+    pub id: RecordId,
+    /// Kind.
+    pub kind: RecordKind,
+    /// Owning case (none for a case).
+    pub case: Option<RecordId>,
+    /// Form used.
+    pub form: Option<FormRef>,
+    /// Every field ever set, with its stamp; cleared fields have `value: None`.
+    pub fields: BTreeMap<String, FieldState>,
+    /// Stamp of creation.
+    pub created: Stamp,
+    /// Stamp of the latest change.
+    pub updated: Stamp,
+    /// Stamp of deletion, if deleted.
+    pub deleted: Option<Stamp>,
+}
+
+impl Record {
+    /// Current answers (cleared fields left out).
+    pub fn answers(&self) -> BTreeMap<String, Value> {
+        self.fields
+            .iter()
+            .filter_map(|(k, f)| f.value.clone().map(|v| (k.clone(), v)))
+            .collect()
+    }
+
+    /// One current answer.
+    pub fn answer(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name).and_then(|f| f.value.as_ref())
+    }
+
+    fn from_state(id: RecordId, state: RecordState) -> Option<Self> {
+        let header = state.header?;
+        Some(Self {
+            id,
+            kind: header.kind,
+            case: header.case,
+            form: header.form,
+            fields: state.fields,
+            created: header.created,
+            updated: state.updated.unwrap_or(header.created),
+            deleted: state.deleted,
+        })
+    }
+}
+
+/// Which records to list.
+#[derive(Clone, Debug, Default)]
+pub struct RecordFilter {
+    /// Only this kind.
+    pub kind: Option<RecordKind>,
+    /// Only records of this case (the case itself included).
+    pub case: Option<RecordId>,
+    /// Only submissions of this form id.
+    pub form: Option<String>,
+    /// Include deleted records.
+    pub include_deleted: bool,
+}
+
+/// Answers to save: question name → value.
+pub type Answers = BTreeMap<String, Value>;
+/// Changes to make: question name → new value, or `None` to clear.
+pub type Changes = BTreeMap<String, Option<Value>>;
+
+fn check_names<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), RecordError> {
+    for name in names {
+        if name.trim().is_empty() {
+            return Err(RecordError::InvalidInput("a field name is empty"));
+        }
+        if name.len() > 256 {
+            return Err(RecordError::InvalidInput("a field name is longer than 256 bytes"));
+        }
+    }
+    Ok(())
+}
+
+/// Several changes written in one transaction: all of them are saved, or none.
+pub struct Batch<'a> {
+    tx: rusqlite::Transaction<'a>,
+    sealer: &'a Sealer,
+    form_hasher: &'a KeyedHasher,
+    hlc: &'a mut Hlc,
+    device: DeviceId,
+    next_seq: u64,
+}
+
+impl Batch<'_> {
+    /// Writes one op and the record state it produces.
+    fn write(&mut self, record: RecordId, mut state: RecordState, body: OpBody) -> Result<(), RecordError> {
+        let op = Op {
+            id: OpId { device: self.device, seq: self.next_seq },
+            record,
+            stamp: self.hlc.tick(),
+            body,
+        };
+        Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
+        state.apply(&op);
+        Store::put_record(&self.tx, &sealed::seal_state(self.sealer, self.form_hasher, record, &state)?)?;
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    fn live(&self, id: RecordId) -> Result<RecordState, RecordError> {
+        let state = sealed::load_state(&self.tx, self.sealer, id)?.ok_or(RecordError::NotFound(id))?;
+        if state.header.is_none() {
+            return Err(RecordError::NotFound(id));
+        }
+        if state.deleted.is_some() {
+            return Err(RecordError::Deleted(id));
+        }
+        Ok(state)
+    }
+
+    fn create(
+        &mut self,
+        kind: RecordKind,
+        case: Option<RecordId>,
+        form: Option<FormRef>,
+        answers: Answers,
+    ) -> Result<RecordId, RecordError> {
+        check_names(answers.keys())?;
+        if let Some(case_id) = case {
+            let case_state = self.live(case_id)?;
+            if case_state.header.map(|h| h.kind) != Some(RecordKind::Case) {
+                return Err(RecordError::NotACase(case_id));
+            }
+        }
+        if form.as_ref().is_some_and(|f| f.id.trim().is_empty()) {
+            return Err(RecordError::InvalidInput("the form id is empty"));
+        }
+        let id = RecordId::make_random()?;
+        let fields = answers
+            .into_iter()
+            .map(|(name, value)| FieldSet { name, value: Some(value), base: None })
+            .collect();
+        self.write(id, RecordState::default(), OpBody::Create { kind, case, form, fields })?;
+        Ok(id)
+    }
+
+    /// Creates a case, with optional case-level fields.
+    pub fn create_case(&mut self, fields: Answers) -> Result<RecordId, RecordError> {
+        self.create(RecordKind::Case, None, None, fields)
+    }
+
+    /// Adds a filled form to a case.
+    pub fn add_submission(&mut self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+        self.create(RecordKind::Submission, Some(case), Some(form), answers)
+    }
+
+    /// Adds an entry to a case's service log.
+    pub fn add_service_entry(&mut self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+        self.create(RecordKind::ServiceEntry, Some(case), Some(form), answers)
+    }
+
+    /// Sets or clears fields. Each change records the stamp of the value it replaces.
+    /// Changes that set a field to the value it already has are skipped.
+    pub fn edit(&mut self, id: RecordId, changes: Changes) -> Result<(), RecordError> {
+        check_names(changes.keys())?;
+        let state = self.live(id)?;
+        let fields: Vec<FieldSet> = changes
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let current = state.fields.get(&name);
+                let unchanged = match current {
+                    Some(f) => f.value == value,
+                    None => value.is_none(),
+                };
+                (!unchanged).then(|| FieldSet { base: current.map(|f| f.stamp), name, value })
+            })
+            .collect();
+        if fields.is_empty() {
+            return Ok(());
+        }
+        self.write(id, state, OpBody::Set { fields })
+    }
+
+    /// Deletes a record (a tombstone). Deleting a case deletes its submissions and
+    /// service entries too.
+    pub fn delete(&mut self, id: RecordId) -> Result<(), RecordError> {
+        let state = self.live(id)?;
+        if state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Case) {
+            let mut children = Vec::new();
+            let filter = RowFilter { case_id: Some(id.0.to_vec()), ..RowFilter::default() };
+            Store::for_each_record(&self.tx, &filter, |row| {
+                children.push(row.id);
+                Ok::<_, StoreError>(())
+            })?;
+            for child in children {
+                let child = RecordId::from_slice(&child)
+                    .map_err(|_| StoreError::Corrupt("a record id is not 16 bytes".into()))?;
+                let child_state = self.live(child)?;
+                let base = child_state.updated;
+                self.write(child, child_state, OpBody::Tombstone { base })?;
+            }
+        }
+        let base = state.updated;
+        self.write(id, state, OpBody::Tombstone { base })
+    }
+}
+
+impl Vault {
+    /// Runs `f` in one transaction: every change it makes is saved, or (if it returns
+    /// an error) none. The fastest way to save many records.
+    pub fn batch<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T, RecordError>) -> Result<T, RecordError> {
+        self.with_unlocked(RecordError::Locked, |u| {
+            let Unlocked { store, sealer, form_hasher, hlc, device, next_seq, .. } = u;
+            let mut batch = Batch {
+                tx: store.write()?,
+                sealer,
+                form_hasher,
+                hlc,
+                device: *device,
+                next_seq: *next_seq,
+            };
+            let out = f(&mut batch)?;
+            let Batch { tx, hlc, next_seq: after, .. } = batch;
+            Store::set_meta(&tx, "clock", &hlc.last().mark_bytes())?;
+            tx.commit().map_err(StoreError::from)?;
+            *next_seq = after;
+            Ok(out)
+        })
+    }
+
+    /// Creates a case with optional case-level fields; returns its id.
+    pub fn create_case(&self, fields: Answers) -> Result<RecordId, RecordError> {
+        self.batch(|b| b.create_case(fields))
+    }
+
+    /// Adds a filled form to a case; returns the submission's id.
+    pub fn add_submission(&self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+        self.batch(|b| b.add_submission(case, form, answers))
+    }
+
+    /// Adds an entry to a case's service log; returns its id.
+    pub fn add_service_entry(&self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+        self.batch(|b| b.add_service_entry(case, form, answers))
+    }
+
+    /// Sets or clears fields of a record.
+    pub fn edit(&self, id: RecordId, changes: Changes) -> Result<(), RecordError> {
+        self.batch(|b| b.edit(id, changes))
+    }
+
+    /// Deletes a record (and, for a case, everything in it).
+    pub fn delete(&self, id: RecordId) -> Result<(), RecordError> {
+        self.batch(|b| b.delete(id))
+    }
+
+    /// One record. A deleted record is `Deleted`, not returned.
+    pub fn get(&self, id: RecordId) -> Result<Record, RecordError> {
+        self.with_unlocked(RecordError::Locked, |u| {
+            let state = sealed::load_state(u.store.conn(), &u.sealer, id)?
+                .ok_or(RecordError::NotFound(id))?;
+            if state.deleted.is_some() {
+                return Err(RecordError::Deleted(id));
+            }
+            Record::from_state(id, state).ok_or(RecordError::NotFound(id))
+        })
+    }
+
+    /// Records matching `filter`, oldest first.
+    pub fn list(&self, filter: &RecordFilter) -> Result<Vec<Record>, RecordError> {
+        self.with_unlocked(RecordError::Locked, |u| {
+            let row_filter = RowFilter {
+                case_id: None,
+                form_tag: filter.form.as_ref().map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
+                include_deleted: filter.include_deleted,
+            };
+            let mut out = Vec::new();
+            Store::for_each_record(u.store.conn(), &row_filter, |row| {
+                let (id, state) = sealed::open_state(&u.sealer, &row)?;
+                if let Some(record) = Record::from_state(id, state) {
+                    let kind_ok = filter.kind.is_none_or(|k| k == record.kind);
+                    let case_ok = filter.case.is_none_or(|c| record.case == Some(c) || record.id == c);
+                    if kind_ok && case_ok {
+                        out.push(record);
+                    }
+                }
+                Ok::<_, RecordError>(())
+            })?;
+            out.sort_by_key(|r| r.created);
+            Ok(out)
+        })
+    }
+
+    /// Every op that touched a record, oldest first: who changed what, and when.
+    pub fn history(&self, id: RecordId) -> Result<Vec<Op>, RecordError> {
+        self.with_unlocked(RecordError::Locked, |u| {
+            let mut ops = Store::ops_of(u.store.conn(), id.as_bytes())?
+                .iter()
+                .map(|row| sealed::open_op(&u.sealer, row))
+                .collect::<Result<Vec<_>, _>>()?;
+            if ops.is_empty() {
+                return Err(RecordError::NotFound(id));
+            }
+            ops.sort_by_key(|op| op.stamp);
+            Ok(ops)
+        })
+    }
+}
+
+/// Opens every sealed value and compares each record's state with a replay of its ops.
+pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(), StoreError> {
+    let conn = u.store.conn();
+    let mut by_record: BTreeMap<Vec<u8>, Vec<Op>> = BTreeMap::new();
+    Store::for_each_op(conn, |row| {
+        match sealed::open_op(&u.sealer, &row) {
+            Ok(op) => {
+                report.sealed_values_ok += 1;
+                by_record.entry(row.record).or_default().push(op);
+            }
+            Err(_) => report.damaged.push(("ops".into(), sealed::op_label(&row))),
+        }
+        Ok(())
+    })?;
+    let filter = RowFilter { include_deleted: true, ..RowFilter::default() };
+    Store::for_each_record(conn, &filter, |row| {
+        match sealed::open_state(&u.sealer, &row) {
+            Ok((id, state)) => {
+                report.sealed_values_ok += 1;
+                let ops = by_record.remove(&row.id).unwrap_or_default();
+                if RecordState::replay(&ops) != state {
+                    report.replay_mismatches.push(id.to_string());
+                }
+            }
+            Err(_) => report.damaged.push(("records".into(), sealed::hex(&row.id))),
+        }
+        Ok::<_, StoreError>(())
+    })?;
+    for record in by_record.keys() {
+        report.replay_mismatches.push(sealed::hex(record));
+    }
+    Ok(())
+}

@@ -1,0 +1,307 @@
+//! SQLite storage: the schema, its numbered migrations, and the queries. This module
+//! moves bytes; it never sees a key or a plaintext. Sealed values arrive sealed.
+//!
+//! Pragmas: WAL journal, `synchronous=FULL` (a commit that returned survives power
+//! loss, not only a killed process), `secure_delete` (freed pages are zeroed),
+//! temporary tables in memory (nothing spills to an unencrypted temp file).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// What can go wrong in storage. Messages name tables and random ids only.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported that the file is damaged or not a database.
+    #[error("the vault database is damaged: {0}")]
+    Corrupt(String),
+    /// The database was written by a newer Safekeep.
+    #[error("the vault database has schema version {found}; this build knows up to {known}")]
+    TooNew {
+        /// Version on disk.
+        found: i64,
+        /// Highest version this build knows.
+        known: i64,
+    },
+    /// Any other SQLite failure (disk full, locked, I/O).
+    #[error("storage error: {0}")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::{DatabaseCorrupt, NotADatabase};
+        match err.sqlite_error_code() {
+            Some(DatabaseCorrupt | NotADatabase) => StoreError::Corrupt(err.to_string()),
+            _ => StoreError::Sqlite(err),
+        }
+    }
+}
+
+/// Numbered migrations, applied in order, each in its own transaction together with the
+/// `user_version` bump. Never edit a released step; add a new one.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE meta (
+         key   TEXT PRIMARY KEY,
+         value BLOB NOT NULL
+     ) STRICT;
+     -- The append-only op log. Body is sealed; device and seq identify the op.
+     CREATE TABLE ops (
+         local_seq INTEGER PRIMARY KEY,
+         device    BLOB NOT NULL,
+         seq       INTEGER NOT NULL,
+         record    BLOB NOT NULL,
+         body      BLOB NOT NULL,
+         UNIQUE (device, seq)
+     ) STRICT;
+     CREATE INDEX ops_by_record ON ops (record);
+     -- Materialized current state, one sealed value per record.
+     CREATE TABLE records (
+         id        BLOB PRIMARY KEY,
+         case_id   BLOB,
+         form_tag  BLOB,
+         live      INTEGER NOT NULL,
+         state     BLOB NOT NULL
+     ) STRICT, WITHOUT ROWID;
+     CREATE INDEX records_by_case ON records (case_id) WHERE case_id IS NOT NULL;
+     CREATE INDEX records_by_form ON records (form_tag) WHERE form_tag IS NOT NULL;",
+)];
+
+/// The highest schema version this build creates.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// One row of the `records` table.
+#[derive(Debug, Clone)]
+pub struct RecordRow {
+    /// Random record id.
+    pub id: Vec<u8>,
+    /// The case this record belongs to (random id), if any.
+    pub case_id: Option<Vec<u8>>,
+    /// Keyed hash of the form id, if any.
+    pub form_tag: Option<Vec<u8>>,
+    /// False once tombstoned.
+    pub live: bool,
+    /// Sealed materialized state.
+    pub state: Vec<u8>,
+}
+
+/// One row of the `ops` table.
+#[derive(Debug, Clone)]
+pub struct OpRow {
+    /// Device that made the op.
+    pub device: Vec<u8>,
+    /// That device's sequence number.
+    pub seq: u64,
+    /// The record the op changes.
+    pub record: Vec<u8>,
+    /// Sealed op.
+    pub body: Vec<u8>,
+}
+
+/// Which live records to list.
+#[derive(Debug, Clone, Default)]
+pub struct RowFilter {
+    /// Only records of this case.
+    pub case_id: Option<Vec<u8>>,
+    /// Only records with this form tag.
+    pub form_tag: Option<Vec<u8>>,
+    /// Include tombstoned records.
+    pub include_deleted: bool,
+}
+
+/// An open vault database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if asked) the database at `path`, sets the pragmas and migrates.
+    pub fn open(path: &Path, create: bool) -> Result<Self, StoreError> {
+        use rusqlite::OpenFlags;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
+        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!("journal mode stayed {mode}")));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Self { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let current: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", version)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Starts a write transaction (IMMEDIATE: takes the write lock at once).
+    pub fn write(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
+    /// The connection, for reads.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Reads a `meta` value.
+    pub fn meta(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes a `meta` value.
+    pub fn set_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute(params![key, value])?;
+        Ok(())
+    }
+
+    /// Appends an op to the log.
+    pub fn append_op(conn: &Connection, op: &OpRow) -> Result<(), StoreError> {
+        let seq = i64::try_from(op.seq)
+            .map_err(|_| StoreError::Corrupt("op sequence out of range".into()))?;
+        conn.prepare_cached(
+            "INSERT INTO ops (device, seq, record, body) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![op.device, seq, op.record, op.body])?;
+        Ok(())
+    }
+
+    /// Inserts or replaces a record's materialized state.
+    pub fn put_record(conn: &Connection, row: &RecordRow) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO records (id, case_id, form_tag, live, state) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id,
+                 form_tag = excluded.form_tag, live = excluded.live, state = excluded.state",
+        )?
+        .execute(params![row.id, row.case_id, row.form_tag, row.live, row.state])?;
+        Ok(())
+    }
+
+    fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+        Ok(RecordRow {
+            id: r.get(0)?,
+            case_id: r.get(1)?,
+            form_tag: r.get(2)?,
+            live: r.get(3)?,
+            state: r.get(4)?,
+        })
+    }
+
+    /// One record's row.
+    pub fn record(conn: &Connection, id: &[u8]) -> Result<Option<RecordRow>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT id, case_id, form_tag, live, state FROM records WHERE id = ?1")?
+            .query_row([id], Self::record_from_row)
+            .optional()?)
+    }
+
+    /// Record rows matching `filter`, visited one at a time (no full copy in memory).
+    pub fn for_each_record<E: From<StoreError>>(
+        conn: &Connection,
+        filter: &RowFilter,
+        mut visit: impl FnMut(RecordRow) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, case_id, form_tag, live, state FROM records
+                 WHERE (?1 IS NULL OR case_id = ?1)
+                   AND (?2 IS NULL OR form_tag = ?2)
+                   AND (?3 OR live)",
+            )
+            .map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(params![filter.case_id, filter.form_tag, filter.include_deleted])
+            .map_err(StoreError::from)?;
+        while let Some(row) = rows.next().map_err(StoreError::from)? {
+            visit(Self::record_from_row(row).map_err(StoreError::from)?)?;
+        }
+        Ok(())
+    }
+
+    fn op_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<OpRow> {
+        Ok(OpRow {
+            device: r.get(0)?,
+            seq: r.get::<_, i64>(1)? as u64,
+            record: r.get(2)?,
+            body: r.get(3)?,
+        })
+    }
+
+    /// Every op of one record, in local order.
+    pub fn ops_of(conn: &Connection, record: &[u8]) -> Result<Vec<OpRow>, StoreError> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT device, seq, record, body FROM ops WHERE record = ?1 ORDER BY local_seq",
+        )?;
+        let rows = stmt.query_map([record], Self::op_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every op, in local order, visited one at a time.
+    pub fn for_each_op(
+        conn: &Connection,
+        mut visit: impl FnMut(OpRow) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut stmt =
+            conn.prepare_cached("SELECT device, seq, record, body FROM ops ORDER BY local_seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            visit(Self::op_from_row(row)?)?;
+        }
+        Ok(())
+    }
+
+    /// The highest sequence number `device` has written, if any.
+    pub fn last_seq(conn: &Connection, device: &[u8]) -> Result<Option<u64>, StoreError> {
+        let seq: Option<i64> = conn
+            .prepare_cached("SELECT MAX(seq) FROM ops WHERE device = ?1")?
+            .query_row([device], |r| r.get(0))?;
+        Ok(seq.map(|s| s as u64))
+    }
+
+    /// `PRAGMA integrity_check`: empty when the file is sound, else SQLite's findings.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let found: Vec<String> =
+            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(found.into_iter().filter(|line| line != "ok").collect())
+    }
+
+    /// Copies the WAL into the database and truncates the WAL file.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// Closes the connection, reporting a failure to finish pending work.
+    pub fn close(self) -> Result<(), StoreError> {
+        self.conn.close().map_err(|(_, e)| StoreError::from(e))
+    }
+}
