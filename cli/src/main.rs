@@ -1,1 +1,423 @@
-fn main(){}
+//! `safekeep`: the command for coordinators and for trying Safekeep on a laptop.
+//!
+//! Errors are one line on stderr and a non-zero exit; never a backtrace, never a
+//! record's content or a passphrase.
+
+mod answers;
+mod demo;
+mod output;
+mod secrets;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use safekeep_core::{
+    Changes, FormRef, RecordError, RecordFilter, RecordId, RecordKind, Unlock, Vault, VaultError,
+    VaultOptions,
+};
+
+/// Safekeep: encrypted, offline case records for anti-trafficking teams.
+#[derive(Parser)]
+#[command(name = "safekeep", version, about, long_about = None)]
+struct Cli {
+    /// Vault folder.
+    #[arg(long, global = true, env = "SAFEKEEP_VAULT", value_name = "DIR")]
+    vault: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new vault and print its recovery key (shown once).
+    Init,
+    /// Save a filled form; without --case a new case is created for it.
+    Add {
+        /// Form id, e.g. victim_identification.
+        #[arg(long)]
+        form: String,
+        /// Form version.
+        #[arg(long)]
+        form_version: Option<String>,
+        /// Add to this existing case.
+        #[arg(long)]
+        case: Option<String>,
+        /// Save as an entry in the case's service log.
+        #[arg(long)]
+        service: bool,
+        /// An answer: KEY=VALUE, or KEY:TYPE=VALUE with TYPE one of text, integer,
+        /// decimal, date, datetime, choice, choices, boolean, location.
+        #[arg(long = "answer", short = 'a', value_name = "KEY[:TYPE]=VALUE")]
+        answers: Vec<String>,
+        /// Print the new ids as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change answers of a record.
+    Edit {
+        /// Record id.
+        id: String,
+        /// A new answer: KEY[:TYPE]=VALUE.
+        #[arg(long = "answer", short = 'a', value_name = "KEY[:TYPE]=VALUE")]
+        answers: Vec<String>,
+        /// Clear an answer.
+        #[arg(long = "clear", value_name = "KEY")]
+        clear: Vec<String>,
+    },
+    /// List records.
+    List {
+        /// Only submissions of this form.
+        #[arg(long)]
+        form: Option<String>,
+        /// Only records of this case.
+        #[arg(long)]
+        case: Option<String>,
+        /// Include deleted records.
+        #[arg(long)]
+        deleted: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one record.
+    Show {
+        /// Record id.
+        id: String,
+        /// Also list every change (who, when, what).
+        #[arg(long)]
+        history: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a record (a case with everything in it).
+    Delete {
+        /// Record id.
+        id: String,
+    },
+    /// Change the passphrase (new one from SAFEKEEP_NEW_PASSPHRASE or a prompt).
+    Passwd,
+    /// Open with the recovery key (SAFEKEEP_RECOVERY_KEY or a prompt) and set a new
+    /// passphrase.
+    Recover,
+    /// Set the duress passphrase (SAFEKEEP_DURESS_PASSPHRASE or a prompt): entering it
+    /// at unlock destroys the vault and opens an empty one.
+    Duress {
+        /// Remove the duress passphrase instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Wipe the vault after this many failed unlock attempts in a row ("off" to disable).
+    UnlockLimit {
+        /// A number, or "off".
+        limit: String,
+    },
+    /// Check the vault: database integrity and every sealed value.
+    Check {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A guided run on a fresh vault with sample records: save, edit, list, check, and
+    /// a scan of the vault files for any sample text in clear.
+    Demo,
+}
+
+/// A one-line error and the exit code that goes with it.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 1,
+        }
+    }
+}
+
+impl From<VaultError> for Failure {
+    fn from(err: VaultError) -> Self {
+        let code = match err {
+            VaultError::WrongPassphrase | VaultError::WrongRecoveryKey => 3,
+            VaultError::NotFound => 4,
+            VaultError::Wiped => 5,
+            VaultError::Corrupt(_) => 6,
+            _ => 1,
+        };
+        Self {
+            message: err.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<RecordError> for Failure {
+    fn from(err: RecordError) -> Self {
+        let code = match err {
+            RecordError::NotFound(_) | RecordError::Deleted(_) => 4,
+            RecordError::Tampered { .. } | RecordError::Undecodable { .. } => 6,
+            _ => 1,
+        };
+        Self {
+            message: err.to_string(),
+            code,
+        }
+    }
+}
+
+type CliResult<T = ()> = Result<T, Failure>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("safekeep: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+/// Vault options from the environment. The insecure KDF is for test suites only and is
+/// reported by `check`.
+fn options() -> VaultOptions {
+    let options = VaultOptions::default();
+    if std::env::var_os("SAFEKEEP_INSECURE_FAST_KDF_FOR_TESTS").is_some_and(|v| v == "1") {
+        options.insecure_fast_kdf_for_tests()
+    } else {
+        options
+    }
+}
+
+fn vault_dir(cli: &Cli) -> CliResult<&Path> {
+    cli.vault
+        .as_deref()
+        .ok_or_else(|| Failure::new("no vault folder: pass --vault DIR or set SAFEKEEP_VAULT"))
+}
+
+fn open(dir: &Path) -> CliResult<Vault> {
+    if !Vault::exists(dir) {
+        return Err(VaultError::NotFound.into());
+    }
+    let passphrase = secrets::passphrase("SAFEKEEP_PASSPHRASE", "Passphrase: ")?;
+    Ok(Vault::open(
+        dir,
+        Unlock::Passphrase(&passphrase),
+        options(),
+    )?)
+}
+
+fn record_id(text: &str) -> CliResult<RecordId> {
+    text.parse()
+        .map_err(|_| Failure::new("not a record id: expected 32 hexadecimal digits"))
+}
+
+fn run(cli: Cli) -> CliResult {
+    if let Command::Demo = cli.command {
+        return demo::run(cli.vault.as_deref());
+    }
+    let dir = vault_dir(&cli)?;
+    match &cli.command {
+        Command::Init => {
+            let passphrase = secrets::new_passphrase("SAFEKEEP_PASSPHRASE", "New passphrase: ")?;
+            let (vault, recovery) = Vault::create(dir, &passphrase, options())?;
+            println!("Created a vault in {}", dir.display());
+            println!();
+            println!(
+                "Recovery key (shown only now; write it down and keep it apart from the device):"
+            );
+            println!("  {}", recovery.to_display_string());
+            vault.close()?;
+        }
+        Command::Add {
+            form,
+            form_version,
+            case,
+            service,
+            answers,
+            json,
+        } => {
+            let answers = answers::parse_all(answers)?;
+            let form = FormRef {
+                id: form.clone(),
+                version: form_version.clone(),
+            };
+            let case = case.as_deref().map(record_id).transpose()?;
+            let vault = open(dir)?;
+            let (case_id, new_case, id) = vault.batch(|b| {
+                let (case_id, new_case) = match case {
+                    Some(c) => (c, false),
+                    None => (b.create_case(Default::default())?, true),
+                };
+                let id = if *service {
+                    b.add_service_entry(case_id, form, answers)?
+                } else {
+                    b.add_submission(case_id, form, answers)?
+                };
+                Ok((case_id, new_case, id))
+            })?;
+            let kind = if *service {
+                "service_entry"
+            } else {
+                "submission"
+            };
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "case": case_id.to_string(), kind: id.to_string() })
+                );
+            } else {
+                if new_case {
+                    println!("case {case_id}");
+                }
+                println!("{kind} {id}");
+            }
+            vault.close()?;
+        }
+        Command::Edit { id, answers, clear } => {
+            let id = record_id(id)?;
+            let mut changes: Changes = answers::parse_all(answers)?
+                .into_iter()
+                .map(|(k, v)| (k, Some(v)))
+                .collect();
+            for key in clear {
+                changes.insert(key.clone(), None);
+            }
+            if changes.is_empty() {
+                return Err(Failure::new("nothing to change: give --answer or --clear"));
+            }
+            let vault = open(dir)?;
+            vault.edit(id, changes)?;
+            println!("edited {id}");
+            vault.close()?;
+        }
+        Command::List {
+            form,
+            case,
+            deleted,
+            json,
+        } => {
+            let filter = RecordFilter {
+                kind: None,
+                case: case.as_deref().map(record_id).transpose()?,
+                form: form.clone(),
+                include_deleted: *deleted,
+            };
+            let vault = open(dir)?;
+            let records = vault.list(&filter)?;
+            if *json {
+                let list: Vec<_> = records.iter().map(output::record_json).collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                output::print_table(&records);
+            }
+            vault.close()?;
+        }
+        Command::Show { id, history, json } => {
+            let id = record_id(id)?;
+            let vault = open(dir)?;
+            let record = vault.get(id)?;
+            let ops = if *history {
+                Some(vault.history(id)?)
+            } else {
+                None
+            };
+            if *json {
+                let mut value = output::record_json(&record);
+                if let Some(ops) = &ops {
+                    value["history"] = output::history_json(ops);
+                }
+                println!("{value}");
+            } else {
+                output::print_record(&record);
+                if let Some(ops) = &ops {
+                    output::print_history(ops);
+                }
+            }
+            vault.close()?;
+        }
+        Command::Delete { id } => {
+            let id = record_id(id)?;
+            let vault = open(dir)?;
+            let kind = vault.get(id)?.kind;
+            vault.delete(id)?;
+            if kind == RecordKind::Case {
+                println!("deleted case {id} and everything in it");
+            } else {
+                println!("deleted {id}");
+            }
+            vault.close()?;
+        }
+        Command::Passwd => {
+            let vault = open(dir)?;
+            let new = secrets::new_passphrase("SAFEKEEP_NEW_PASSPHRASE", "New passphrase: ")?;
+            vault.change_passphrase(&new)?;
+            println!("passphrase changed");
+            vault.close()?;
+        }
+        Command::Recover => {
+            if !Vault::exists(dir) {
+                return Err(VaultError::NotFound.into());
+            }
+            let recovery = secrets::recovery_key()?;
+            let vault = Vault::open(dir, Unlock::RecoveryKey(&recovery), options())?;
+            let new = secrets::new_passphrase("SAFEKEEP_NEW_PASSPHRASE", "New passphrase: ")?;
+            vault.change_passphrase(&new)?;
+            println!("vault opened with the recovery key; passphrase changed");
+            vault.close()?;
+        }
+        Command::Duress { remove } => {
+            let vault = open(dir)?;
+            if *remove {
+                vault.set_duress_passphrase(None)?;
+                println!("duress passphrase removed");
+            } else {
+                let duress =
+                    secrets::new_passphrase("SAFEKEEP_DURESS_PASSPHRASE", "Duress passphrase: ")?;
+                vault.set_duress_passphrase(Some(&duress))?;
+                println!("duress passphrase set: entering it at unlock destroys this vault");
+            }
+            vault.close()?;
+        }
+        Command::UnlockLimit { limit } => {
+            let limit = match limit.as_str() {
+                "off" | "none" => None,
+                n => Some(
+                    n.parse::<u32>()
+                        .map_err(|_| Failure::new("the limit is a number or \"off\""))?,
+                ),
+            };
+            let vault = open(dir)?;
+            vault.set_failed_unlock_limit(limit)?;
+            match limit {
+                Some(n) => {
+                    println!("the vault wipes itself after {n} failed unlock attempts in a row")
+                }
+                None => println!("failed unlock attempts no longer wipe the vault"),
+            }
+            vault.close()?;
+        }
+        Command::Check { json } => {
+            let vault = open(dir)?;
+            let report = vault.check()?;
+            vault.close()?;
+            if *json {
+                println!("{}", output::check_json(&report));
+            } else {
+                output::print_check(&report);
+            }
+            if !report.is_ok() {
+                return Err(Failure {
+                    message: "the vault check found problems".into(),
+                    code: 6,
+                });
+            }
+        }
+        Command::Demo => unreachable!("handled above"),
+    }
+    Ok(())
+}

@@ -490,46 +490,85 @@ mod tests {
     #[test]
     fn a_sealed_value_opens_only_in_its_own_place() {
         let s = sealer();
-        let here = Place { table: "records", row: b"row-1" };
+        let here = Place {
+            table: "records",
+            row: b"row-1",
+        };
         let sealed = s.seal(here, "आशा देवी".as_bytes()).unwrap();
         assert_eq!(&**s.open(here, &sealed).unwrap(), "आशा देवी".as_bytes());
-        let other_row = Place { table: "records", row: b"row-2" };
-        assert!(matches!(s.open(other_row, &sealed), Err(CryptoError::Unauthentic)));
-        let other_table = Place { table: "ops", row: b"row-1" };
-        assert!(matches!(s.open(other_table, &sealed), Err(CryptoError::Unauthentic)));
-        let other_vault = Sealer { cipher: s.cipher.clone(), vault_id: [8; 16] };
+        let other_row = Place {
+            table: "records",
+            row: b"row-2",
+        };
+        assert!(matches!(
+            s.open(other_row, &sealed),
+            Err(CryptoError::Unauthentic)
+        ));
+        let other_table = Place {
+            table: "ops",
+            row: b"row-1",
+        };
+        assert!(matches!(
+            s.open(other_table, &sealed),
+            Err(CryptoError::Unauthentic)
+        ));
+        let other_vault = Sealer {
+            cipher: s.cipher.clone(),
+            vault_id: [8; 16],
+        };
         assert!(other_vault.open(here, &sealed).is_err());
     }
 
     #[test]
     fn every_flipped_bit_is_caught_and_versions_are_checked() {
         let s = sealer();
-        let here = Place { table: "t", row: b"r" };
+        let here = Place {
+            table: "t",
+            row: b"r",
+        };
         let sealed = s.seal(here, b"withheld documents").unwrap();
         for i in 1..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x01;
-            assert!(s.open(here, &bad).is_err(), "flip at byte {i} went unnoticed");
+            assert!(
+                s.open(here, &bad).is_err(),
+                "flip at byte {i} went unnoticed"
+            );
         }
         let mut future = sealed.clone();
         future[0] = 9;
-        assert!(matches!(s.open(here, &future), Err(CryptoError::UnknownVersion(9))));
-        assert!(matches!(s.open(here, &sealed[..10]), Err(CryptoError::Truncated)));
+        assert!(matches!(
+            s.open(here, &future),
+            Err(CryptoError::UnknownVersion(9))
+        ));
+        assert!(matches!(
+            s.open(here, &sealed[..10]),
+            Err(CryptoError::Truncated)
+        ));
         assert!(matches!(s.open(here, &[]), Err(CryptoError::Truncated)));
     }
 
     #[test]
     fn two_seals_of_the_same_value_differ() {
         let s = sealer();
-        let here = Place { table: "t", row: b"r" };
+        let here = Place {
+            table: "t",
+            row: b"r",
+        };
         assert_ne!(s.seal(here, b"x").unwrap(), s.seal(here, b"x").unwrap());
     }
 
     #[test]
     fn weak_kdf_parameters_are_refused_unless_marked_as_test_only() {
-        let weak = KdfParams { memory_kib: 8 * 1024, ..KdfParams::recommended() };
+        let weak = KdfParams {
+            memory_kib: 8 * 1024,
+            ..KdfParams::recommended()
+        };
         assert!(weak.validate().is_err());
-        let one_pass = KdfParams { iterations: 1, ..KdfParams::recommended() };
+        let one_pass = KdfParams {
+            iterations: 1,
+            ..KdfParams::recommended()
+        };
         assert!(one_pass.validate().is_err());
         assert!(KdfParams::recommended().validate().is_ok());
         assert!(KdfParams::insecure_fast_for_tests().validate().is_ok());
@@ -565,7 +604,10 @@ mod tests {
         let mut chars: Vec<char> = shown.chars().collect();
         chars[5] = if chars[5] == 'A' { 'B' } else { 'A' };
         let typo: String = chars.into_iter().collect();
-        assert!(matches!(RecoveryKey::parse(&typo), Err(CryptoError::InvalidRecoveryKey)));
+        assert!(matches!(
+            RecoveryKey::parse(&typo),
+            Err(CryptoError::InvalidRecoveryKey)
+        ));
         assert!(RecoveryKey::parse("too short").is_err());
         assert!(format!("{key:?}").find(&shown[..4]).is_none());
     }

@@ -36,4 +36,6 @@ pub use records::{
     Value, ValueType,
 };
 pub use sync::{Clock, Stamp, SystemClock};
-pub use vault::{CheckReport, KeyProvider, KeyProviderError, Unlock, Vault, VaultError, VaultOptions};
+pub use vault::{
+    CheckReport, KeyProvider, KeyProviderError, Unlock, Vault, VaultError, VaultOptions,
+};

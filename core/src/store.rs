@@ -127,7 +127,8 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!("journal mode stayed {mode}")));
         }
@@ -139,9 +140,14 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let current: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let current: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         if current > SCHEMA_VERSION {
-            return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
+            return Err(StoreError::TooNew {
+                found: current,
+                known: SCHEMA_VERSION,
+            });
         }
         for (version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
             let tx = self.conn.transaction()?;
@@ -186,10 +192,8 @@ impl Store {
     pub fn append_op(conn: &Connection, op: &OpRow) -> Result<(), StoreError> {
         let seq = i64::try_from(op.seq)
             .map_err(|_| StoreError::Corrupt("op sequence out of range".into()))?;
-        conn.prepare_cached(
-            "INSERT INTO ops (device, seq, record, body) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![op.device, seq, op.record, op.body])?;
+        conn.prepare_cached("INSERT INTO ops (device, seq, record, body) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![op.device, seq, op.record, op.body])?;
         Ok(())
     }
 
@@ -200,7 +204,13 @@ impl Store {
              ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id,
                  form_tag = excluded.form_tag, live = excluded.live, state = excluded.state",
         )?
-        .execute(params![row.id, row.case_id, row.form_tag, row.live, row.state])?;
+        .execute(params![
+            row.id,
+            row.case_id,
+            row.form_tag,
+            row.live,
+            row.state
+        ])?;
         Ok(())
     }
 
@@ -237,7 +247,11 @@ impl Store {
             )
             .map_err(StoreError::from)?;
         let mut rows = stmt
-            .query(params![filter.case_id, filter.form_tag, filter.include_deleted])
+            .query(params![
+                filter.case_id,
+                filter.form_tag,
+                filter.include_deleted
+            ])
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
             visit(Self::record_from_row(row).map_err(StoreError::from)?)?;
@@ -288,8 +302,9 @@ impl Store {
     /// `PRAGMA integrity_check`: empty when the file is sound, else SQLite's findings.
     pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let found: Vec<String> =
-            stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let found: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         Ok(found.into_iter().filter(|line| line != "ok").collect())
     }
 

@@ -38,7 +38,9 @@ pub enum RecordError {
     #[error("record {0} is not a case")]
     NotACase(RecordId),
     /// A stored value failed authentication: altered, damaged, or moved from elsewhere.
-    #[error("record {id} in {table} failed authentication: the vault file was altered or is damaged")]
+    #[error(
+        "record {id} in {table} failed authentication: the vault file was altered or is damaged"
+    )]
     Tampered {
         /// Table holding the value.
         table: &'static str,
@@ -98,7 +100,10 @@ pub struct FormRef {
 impl FormRef {
     /// A form id without a version.
     pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into(), version: None }
+        Self {
+            id: id.into(),
+            version: None,
+        }
     }
 }
 
@@ -185,7 +190,9 @@ fn check_names<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), Re
             return Err(RecordError::InvalidInput("a field name is empty"));
         }
         if name.len() > 256 {
-            return Err(RecordError::InvalidInput("a field name is longer than 256 bytes"));
+            return Err(RecordError::InvalidInput(
+                "a field name is longer than 256 bytes",
+            ));
         }
     }
     Ok(())
@@ -203,22 +210,34 @@ pub struct Batch<'a> {
 
 impl Batch<'_> {
     /// Writes one op and the record state it produces.
-    fn write(&mut self, record: RecordId, mut state: RecordState, body: OpBody) -> Result<(), RecordError> {
+    fn write(
+        &mut self,
+        record: RecordId,
+        mut state: RecordState,
+        body: OpBody,
+    ) -> Result<(), RecordError> {
         let op = Op {
-            id: OpId { device: self.device, seq: self.next_seq },
+            id: OpId {
+                device: self.device,
+                seq: self.next_seq,
+            },
             record,
             stamp: self.hlc.tick(),
             body,
         };
         Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
         state.apply(&op);
-        Store::put_record(&self.tx, &sealed::seal_state(self.sealer, self.form_hasher, record, &state)?)?;
+        Store::put_record(
+            &self.tx,
+            &sealed::seal_state(self.sealer, self.form_hasher, record, &state)?,
+        )?;
         self.next_seq += 1;
         Ok(())
     }
 
     fn live(&self, id: RecordId) -> Result<RecordState, RecordError> {
-        let state = sealed::load_state(&self.tx, self.sealer, id)?.ok_or(RecordError::NotFound(id))?;
+        let state =
+            sealed::load_state(&self.tx, self.sealer, id)?.ok_or(RecordError::NotFound(id))?;
         if state.header.is_none() {
             return Err(RecordError::NotFound(id));
         }
@@ -248,9 +267,22 @@ impl Batch<'_> {
         let id = RecordId::make_random()?;
         let fields = answers
             .into_iter()
-            .map(|(name, value)| FieldSet { name, value: Some(value), base: None })
+            .map(|(name, value)| FieldSet {
+                name,
+                value: Some(value),
+                base: None,
+            })
             .collect();
-        self.write(id, RecordState::default(), OpBody::Create { kind, case, form, fields })?;
+        self.write(
+            id,
+            RecordState::default(),
+            OpBody::Create {
+                kind,
+                case,
+                form,
+                fields,
+            },
+        )?;
         Ok(id)
     }
 
@@ -260,12 +292,22 @@ impl Batch<'_> {
     }
 
     /// Adds a filled form to a case.
-    pub fn add_submission(&mut self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+    pub fn add_submission(
+        &mut self,
+        case: RecordId,
+        form: FormRef,
+        answers: Answers,
+    ) -> Result<RecordId, RecordError> {
         self.create(RecordKind::Submission, Some(case), Some(form), answers)
     }
 
     /// Adds an entry to a case's service log.
-    pub fn add_service_entry(&mut self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+    pub fn add_service_entry(
+        &mut self,
+        case: RecordId,
+        form: FormRef,
+        answers: Answers,
+    ) -> Result<RecordId, RecordError> {
         self.create(RecordKind::ServiceEntry, Some(case), Some(form), answers)
     }
 
@@ -282,7 +324,11 @@ impl Batch<'_> {
                     Some(f) => f.value == value,
                     None => value.is_none(),
                 };
-                (!unchanged).then(|| FieldSet { base: current.map(|f| f.stamp), name, value })
+                (!unchanged).then(|| FieldSet {
+                    base: current.map(|f| f.stamp),
+                    name,
+                    value,
+                })
             })
             .collect();
         if fields.is_empty() {
@@ -297,7 +343,10 @@ impl Batch<'_> {
         let state = self.live(id)?;
         if state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Case) {
             let mut children = Vec::new();
-            let filter = RowFilter { case_id: Some(id.0.to_vec()), ..RowFilter::default() };
+            let filter = RowFilter {
+                case_id: Some(id.0.to_vec()),
+                ..RowFilter::default()
+            };
             Store::for_each_record(&self.tx, &filter, |row| {
                 children.push(row.id);
                 Ok::<_, StoreError>(())
@@ -318,9 +367,20 @@ impl Batch<'_> {
 impl Vault {
     /// Runs `f` in one transaction: every change it makes is saved, or (if it returns
     /// an error) none. The fastest way to save many records.
-    pub fn batch<T>(&self, f: impl FnOnce(&mut Batch<'_>) -> Result<T, RecordError>) -> Result<T, RecordError> {
+    pub fn batch<T>(
+        &self,
+        f: impl FnOnce(&mut Batch<'_>) -> Result<T, RecordError>,
+    ) -> Result<T, RecordError> {
         self.with_unlocked(RecordError::Locked, |u| {
-            let Unlocked { store, sealer, form_hasher, hlc, device, next_seq, .. } = u;
+            let Unlocked {
+                store,
+                sealer,
+                form_hasher,
+                hlc,
+                device,
+                next_seq,
+                ..
+            } = u;
             let mut batch = Batch {
                 tx: store.write()?,
                 sealer,
@@ -330,7 +390,12 @@ impl Vault {
                 next_seq: *next_seq,
             };
             let out = f(&mut batch)?;
-            let Batch { tx, hlc, next_seq: after, .. } = batch;
+            let Batch {
+                tx,
+                hlc,
+                next_seq: after,
+                ..
+            } = batch;
             Store::set_meta(&tx, "clock", &hlc.last().mark_bytes())?;
             tx.commit().map_err(StoreError::from)?;
             *next_seq = after;
@@ -344,12 +409,22 @@ impl Vault {
     }
 
     /// Adds a filled form to a case; returns the submission's id.
-    pub fn add_submission(&self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+    pub fn add_submission(
+        &self,
+        case: RecordId,
+        form: FormRef,
+        answers: Answers,
+    ) -> Result<RecordId, RecordError> {
         self.batch(|b| b.add_submission(case, form, answers))
     }
 
     /// Adds an entry to a case's service log; returns its id.
-    pub fn add_service_entry(&self, case: RecordId, form: FormRef, answers: Answers) -> Result<RecordId, RecordError> {
+    pub fn add_service_entry(
+        &self,
+        case: RecordId,
+        form: FormRef,
+        answers: Answers,
+    ) -> Result<RecordId, RecordError> {
         self.batch(|b| b.add_service_entry(case, form, answers))
     }
 
@@ -380,7 +455,10 @@ impl Vault {
         self.with_unlocked(RecordError::Locked, |u| {
             let row_filter = RowFilter {
                 case_id: None,
-                form_tag: filter.form.as_ref().map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
+                form_tag: filter
+                    .form
+                    .as_ref()
+                    .map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
                 include_deleted: filter.include_deleted,
             };
             let mut out = Vec::new();
@@ -388,7 +466,9 @@ impl Vault {
                 let (id, state) = sealed::open_state(&u.sealer, &row)?;
                 if let Some(record) = Record::from_state(id, state) {
                     let kind_ok = filter.kind.is_none_or(|k| k == record.kind);
-                    let case_ok = filter.case.is_none_or(|c| record.case == Some(c) || record.id == c);
+                    let case_ok = filter
+                        .case
+                        .is_none_or(|c| record.case == Some(c) || record.id == c);
                     if kind_ok && case_ok {
                         out.push(record);
                     }
@@ -430,7 +510,10 @@ pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(),
         }
         Ok(())
     })?;
-    let filter = RowFilter { include_deleted: true, ..RowFilter::default() };
+    let filter = RowFilter {
+        include_deleted: true,
+        ..RowFilter::default()
+    };
     Store::for_each_record(conn, &filter, |row| {
         match sealed::open_state(&u.sealer, &row) {
             Ok((id, state)) => {
@@ -440,7 +523,9 @@ pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(),
                     report.replay_mismatches.push(id.to_string());
                 }
             }
-            Err(_) => report.damaged.push(("records".into(), sealed::hex(&row.id))),
+            Err(_) => report
+                .damaged
+                .push(("records".into(), sealed::hex(&row.id))),
         }
         Ok::<_, StoreError>(())
     })?;

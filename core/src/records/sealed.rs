@@ -35,8 +35,19 @@ pub(crate) fn seal_op(sealer: &Sealer, op: &Op) -> Result<OpRow, RecordError> {
     let plain = zeroize::Zeroizing::new(
         postcard::to_allocvec(op).map_err(|_| RecordError::InvalidInput("op cannot be encoded"))?,
     );
-    let body = sealer.seal(Place { table: "ops", row: &op.id.to_bytes() }, &plain)?;
-    Ok(OpRow { device: op.id.device.0.to_vec(), seq: op.id.seq, record: op.record.0.to_vec(), body })
+    let body = sealer.seal(
+        Place {
+            table: "ops",
+            row: &op.id.to_bytes(),
+        },
+        &plain,
+    )?;
+    Ok(OpRow {
+        device: op.id.device.0.to_vec(),
+        seq: op.id.seq,
+        record: op.record.0.to_vec(),
+        body,
+    })
 }
 
 pub(crate) fn open_op(sealer: &Sealer, row: &OpRow) -> Result<Op, RecordError> {
@@ -44,11 +55,21 @@ pub(crate) fn open_op(sealer: &Sealer, row: &OpRow) -> Result<Op, RecordError> {
     place.extend_from_slice(&row.device);
     place.extend_from_slice(&row.seq.to_be_bytes());
     let plain = sealer
-        .open(Place { table: "ops", row: &place }, &row.body)
+        .open(
+            Place {
+                table: "ops",
+                row: &place,
+            },
+            &row.body,
+        )
         .map_err(|e| opened(e, "ops", &row.record))?;
-    let op: Op = postcard::from_bytes(&plain)
-        .map_err(|_| RecordError::Undecodable { table: "ops", id: hex(&row.record) })?;
-    if op.record.0.as_slice() != row.record.as_slice() || op.id.to_bytes().as_slice() != place.as_slice() {
+    let op: Op = postcard::from_bytes(&plain).map_err(|_| RecordError::Undecodable {
+        table: "ops",
+        id: hex(&row.record),
+    })?;
+    if op.record.0.as_slice() != row.record.as_slice()
+        || op.id.to_bytes().as_slice() != place.as_slice()
+    {
         return Err(tampered("ops", &row.record));
     }
     Ok(op)
@@ -61,9 +82,16 @@ pub(crate) fn seal_state(
     state: &RecordState,
 ) -> Result<RecordRow, RecordError> {
     let plain = zeroize::Zeroizing::new(
-        postcard::to_allocvec(state).map_err(|_| RecordError::InvalidInput("record cannot be encoded"))?,
+        postcard::to_allocvec(state)
+            .map_err(|_| RecordError::InvalidInput("record cannot be encoded"))?,
     );
-    let sealed = sealer.seal(Place { table: "records", row: id.as_bytes() }, &plain)?;
+    let sealed = sealer.seal(
+        Place {
+            table: "records",
+            row: id.as_bytes(),
+        },
+        &plain,
+    )?;
     let header = state.header.as_ref();
     Ok(RecordRow {
         id: id.0.to_vec(),
@@ -76,14 +104,30 @@ pub(crate) fn seal_state(
     })
 }
 
-pub(crate) fn open_state(sealer: &Sealer, row: &RecordRow) -> Result<(RecordId, RecordState), RecordError> {
+pub(crate) fn open_state(
+    sealer: &Sealer,
+    row: &RecordRow,
+) -> Result<(RecordId, RecordState), RecordError> {
     let id = RecordId::from_slice(&row.id).map_err(|_| tampered("records", &row.id))?;
     let plain = sealer
-        .open(Place { table: "records", row: id.as_bytes() }, &row.state)
+        .open(
+            Place {
+                table: "records",
+                row: id.as_bytes(),
+            },
+            &row.state,
+        )
         .map_err(|e| opened(e, "records", &row.id))?;
-    let state: RecordState = postcard::from_bytes(&plain)
-        .map_err(|_| RecordError::Undecodable { table: "records", id: id.to_string() })?;
-    let case = state.header.as_ref().and_then(|h| h.case).map(|c| c.0.to_vec());
+    let state: RecordState =
+        postcard::from_bytes(&plain).map_err(|_| RecordError::Undecodable {
+            table: "records",
+            id: id.to_string(),
+        })?;
+    let case = state
+        .header
+        .as_ref()
+        .and_then(|h| h.case)
+        .map(|c| c.0.to_vec());
     if case != row.case_id || row.live != state.deleted.is_none() {
         return Err(tampered("records", &row.id));
     }

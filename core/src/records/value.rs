@@ -123,7 +123,10 @@ impl ValueType {
 
     /// Parses text typed by a person into a value of this type.
     pub fn parse(self, text: &str) -> Result<Value, InvalidValue> {
-        let bad = || InvalidValue { expected: self, hint: self.hint() };
+        let bad = || InvalidValue {
+            expected: self,
+            hint: self.hint(),
+        };
         let t = text.trim();
         Ok(match self {
             ValueType::Text => Value::Text(text.to_owned()),

@@ -75,19 +75,39 @@ pub struct Hlc {
 impl Hlc {
     /// Resumes from the persisted high-water mark `last` (or zero for a new device).
     pub fn resume(clock: Arc<dyn Clock>, device: DeviceId, last: Option<Stamp>) -> Self {
-        let last = last.unwrap_or(Stamp { wall_ms: 0, counter: 0, device });
-        Self { clock, device, last: Stamp { device, ..last } }
+        let last = last.unwrap_or(Stamp {
+            wall_ms: 0,
+            counter: 0,
+            device,
+        });
+        Self {
+            clock,
+            device,
+            last: Stamp { device, ..last },
+        }
     }
 
     /// The next stamp: strictly greater than every stamp this device issued or observed.
     pub fn tick(&mut self) -> Stamp {
         let now = self.clock.now_ms();
         let next = if now > self.last.wall_ms {
-            Stamp { wall_ms: now, counter: 0, device: self.device }
+            Stamp {
+                wall_ms: now,
+                counter: 0,
+                device: self.device,
+            }
         } else if self.last.counter == u32::MAX {
-            Stamp { wall_ms: self.last.wall_ms + 1, counter: 0, device: self.device }
+            Stamp {
+                wall_ms: self.last.wall_ms + 1,
+                counter: 0,
+                device: self.device,
+            }
         } else {
-            Stamp { counter: self.last.counter + 1, device: self.device, ..self.last }
+            Stamp {
+                counter: self.last.counter + 1,
+                device: self.device,
+                ..self.last
+            }
         };
         self.last = next;
         next
@@ -134,7 +154,11 @@ mod tests {
     fn counter_overflow_moves_to_the_next_millisecond() {
         let clock = Arc::new(SetClock(AtomicU64::new(10)));
         let device = DeviceId([2; 16]);
-        let start = Stamp { wall_ms: 10, counter: u32::MAX - 1, device };
+        let start = Stamp {
+            wall_ms: 10,
+            counter: u32::MAX - 1,
+            device,
+        };
         let mut hlc = Hlc::resume(clock, device, Some(start));
         let a = hlc.tick();
         let b = hlc.tick();

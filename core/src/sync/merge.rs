@@ -42,7 +42,12 @@ impl RecordState {
     /// Applies one op. Commutative, associative and idempotent over ops of one record.
     pub fn apply(&mut self, op: &Op) {
         match &op.body {
-            OpBody::Create { kind, case, form, fields } => {
+            OpBody::Create {
+                kind,
+                case,
+                form,
+                fields,
+            } => {
                 let header = Header {
                     kind: *kind,
                     case: *case,
@@ -76,7 +81,10 @@ impl RecordState {
                 None => {
                     self.fields.insert(
                         set.name.clone(),
-                        FieldState { value: set.value.clone(), stamp },
+                        FieldState {
+                            value: set.value.clone(),
+                            stamp,
+                        },
                     );
                 }
             }
@@ -105,7 +113,11 @@ mod tests {
         Op {
             id: OpId { device, seq },
             record: RecordId([9; 16]),
-            stamp: Stamp { wall_ms: wall, counter: 0, device },
+            stamp: Stamp {
+                wall_ms: wall,
+                counter: 0,
+                device,
+            },
             body,
         }
     }
@@ -126,7 +138,12 @@ mod tests {
             1,
             1,
             10,
-            OpBody::Create { kind: RecordKind::Case, case: None, form: None, fields: vec![] },
+            OpBody::Create {
+                kind: RecordKind::Case,
+                case: None,
+                form: None,
+                fields: vec![],
+            },
         );
         let ops = vec![
             create,
@@ -141,7 +158,10 @@ mod tests {
         let backward = RecordState::replay(reversed);
         assert_eq!(forward, backward);
         // Equal wall time: the higher device id wins, everywhere.
-        assert_eq!(forward.fields["name"].value, Some(Value::Text("Aasha".into())));
+        assert_eq!(
+            forward.fields["name"].value,
+            Some(Value::Text("Aasha".into()))
+        );
         assert!(forward.deleted.is_some());
         assert_eq!(forward.header.unwrap().kind, RecordKind::Case);
     }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{self, CryptoError, KdfParams, Place, SALT_LEN, SecretKey, Sealer};
+use crate::crypto::{self, CryptoError, KdfParams, Place, SALT_LEN, Sealer, SecretKey};
 use crate::ids::VaultId;
 
 const MAGIC: &[u8] = b"SAFEKEEP-SLOTS";
@@ -118,7 +118,10 @@ fn duress_checksum(d: &DuressSlot) -> Result<[u8; 32], KeyslotError> {
 }
 
 fn slot_place(id: &[u8; 16]) -> Place<'_> {
-    Place { table: "keyslot", row: id }
+    Place {
+        table: "keyslot",
+        row: id,
+    }
 }
 
 impl Keyslot {
@@ -132,7 +135,12 @@ impl Keyslot {
         let id: [u8; 16] = crypto::make_random()?;
         let wrapped = Sealer::new(kek, vault_id.0).wrap_key(slot_place(&id), data_key)?;
         let checksum = slot_checksum(&id, &kind, &wrapped)?;
-        Ok(Self { id, kind, wrapped, checksum })
+        Ok(Self {
+            id,
+            kind,
+            wrapped,
+            checksum,
+        })
     }
 
     /// Unwraps the data key; `Unauthentic` means the key-encryption key is wrong.
@@ -161,8 +169,17 @@ impl DuressSlot {
         Self::finish(kdf, salt, verifier)
     }
 
-    fn finish(kdf: KdfParams, salt: [u8; SALT_LEN], verifier: Vec<u8>) -> Result<Self, KeyslotError> {
-        let mut slot = Self { kdf, salt, verifier, checksum: [0; 32] };
+    fn finish(
+        kdf: KdfParams,
+        salt: [u8; SALT_LEN],
+        verifier: Vec<u8>,
+    ) -> Result<Self, KeyslotError> {
+        let mut slot = Self {
+            kdf,
+            salt,
+            verifier,
+            checksum: [0; 32],
+        };
         slot.checksum = duress_checksum(&slot)?;
         Ok(slot)
     }
@@ -191,7 +208,9 @@ impl KeyslotFile {
         let body = bytes
             .strip_prefix(MAGIC)
             .ok_or(KeyslotError::Corrupt("not a keyslot file"))?;
-        let (&format, body) = body.split_first().ok_or(KeyslotError::Corrupt("truncated"))?;
+        let (&format, body) = body
+            .split_first()
+            .ok_or(KeyslotError::Corrupt("truncated"))?;
         if format != FORMAT {
             return Err(KeyslotError::Corrupt("unknown keyslot format"));
         }
@@ -203,7 +222,9 @@ impl KeyslotFile {
             }
         }
         if duress_checksum(&file.duress)? != file.duress.checksum {
-            return Err(KeyslotError::Corrupt("the duress slot's checksum does not match"));
+            return Err(KeyslotError::Corrupt(
+                "the duress slot's checksum does not match",
+            ));
         }
         Ok(file)
     }
@@ -221,7 +242,11 @@ impl KeyslotFile {
         let old = OpenOptions::new().read(true).write(true).open(&path).ok();
         let tmp = dir.join(format!("{FILE_NAME}.tmp"));
         {
-            let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&tmp)?;
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
             f.write_all(&self.encode()?)?;
             f.sync_all()?;
         }
@@ -235,19 +260,23 @@ impl KeyslotFile {
 
     /// The first slot of the passphrase kind.
     pub fn passphrase_slot(&self) -> Option<&Keyslot> {
-        self.slots.iter().find(|s| matches!(s.kind, SlotKind::Passphrase { .. }))
+        self.slots
+            .iter()
+            .find(|s| matches!(s.kind, SlotKind::Passphrase { .. }))
     }
 
     /// Whether any passphrase slot was made with the insecure test KDF.
     pub fn uses_insecure_kdf(&self) -> bool {
-        self.slots.iter().any(|s| {
-            matches!(s.kind, SlotKind::Passphrase { kdf, .. } if kdf.insecure_test_only)
-        }) || self.duress.kdf.insecure_test_only
+        self.slots
+            .iter()
+            .any(|s| matches!(s.kind, SlotKind::Passphrase { kdf, .. } if kdf.insecure_test_only))
+            || self.duress.kdf.insecure_test_only
     }
 
     /// Replaces every slot of the same kind as `slot` with `slot`.
     pub fn replace_kind(&mut self, slot: Keyslot) {
-        let same = |s: &Keyslot| std::mem::discriminant(&s.kind) == std::mem::discriminant(&slot.kind);
+        let same =
+            |s: &Keyslot| std::mem::discriminant(&s.kind) == std::mem::discriminant(&slot.kind);
         self.slots.retain(|s| !same(s));
         self.slots.push(slot);
     }
@@ -277,5 +306,4 @@ pub fn overwrite(mut file: File, random: bool) -> io::Result<()> {
         left -= n as u64;
     }
     file.sync_all()
-
 }

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use zeroize::Zeroizing;
 
 use crate::crypto::{
-    self, CryptoError, KdfParams, KeyedHasher, Passphrase, Place, RecoveryKey, SecretKey, Sealer,
+    self, CryptoError, KdfParams, KeyedHasher, Passphrase, Place, RecoveryKey, Sealer, SecretKey,
 };
 use crate::ids::{DeviceId, VaultId};
 use crate::store::{Store, StoreError};
 use crate::sync::{Clock, Hlc, Stamp, SystemClock};
-use keyslots::{DuressSlot, KeyslotError, KeyslotFile, Keyslot, SlotKind};
+use keyslots::{DuressSlot, Keyslot, KeyslotError, KeyslotFile, SlotKind};
 
 /// The database file's name inside a vault folder.
 pub const DB_FILE: &str = "vault.db";
@@ -139,13 +139,18 @@ pub struct VaultOptions {
 
 impl Default for VaultOptions {
     fn default() -> Self {
-        Self { kdf: KdfParams::recommended(), clock: Arc::new(SystemClock) }
+        Self {
+            kdf: KdfParams::recommended(),
+            clock: Arc::new(SystemClock),
+        }
     }
 }
 
 impl fmt::Debug for VaultOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VaultOptions").field("kdf", &self.kdf).finish_non_exhaustive()
+        f.debug_struct("VaultOptions")
+            .field("kdf", &self.kdf)
+            .finish_non_exhaustive()
     }
 }
 
@@ -221,7 +226,9 @@ pub struct Vault {
 
 impl fmt::Debug for Vault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Vault").field("locked", &self.is_locked()).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("locked", &self.is_locked())
+            .finish_non_exhaustive()
     }
 }
 
@@ -230,7 +237,10 @@ fn db_path(dir: &Path) -> PathBuf {
 }
 
 fn canary_place() -> Place<'static> {
-    Place { table: "meta", row: b"canary" }
+    Place {
+        table: "meta",
+        row: b"canary",
+    }
 }
 
 impl Vault {
@@ -291,13 +301,22 @@ impl Vault {
 
         let salt = crypto::make_random()?;
         let kek = crypto::derive_passphrase_key(passphrase, &salt, &options.kdf)?;
-        let pass_slot =
-            Keyslot::make(vault_id, SlotKind::Passphrase { kdf: options.kdf, salt }, &kek, &data_key)?;
+        let pass_slot = Keyslot::make(
+            vault_id,
+            SlotKind::Passphrase {
+                kdf: options.kdf,
+                salt,
+            },
+            &kek,
+            &data_key,
+        )?;
         let recovery = RecoveryKey::make_random()?;
         let recovery_salt = crypto::make_random()?;
         let recovery_slot = Keyslot::make(
             vault_id,
-            SlotKind::Recovery { salt: recovery_salt },
+            SlotKind::Recovery {
+                salt: recovery_salt,
+            },
             &recovery.derive_kek(&recovery_salt),
             &data_key,
         )?;
@@ -324,7 +343,11 @@ impl Vault {
         Ok(Self::from_unlocked(dir, options, unlocked))
     }
 
-    fn unlock_dir(dir: &Path, how: Unlock<'_>, options: &VaultOptions) -> Result<Unlocked, VaultError> {
+    fn unlock_dir(
+        dir: &Path,
+        how: Unlock<'_>,
+        options: &VaultOptions,
+    ) -> Result<Unlocked, VaultError> {
         let mut file = match KeyslotFile::load(dir) {
             Err(KeyslotError::Missing) if db_path(dir).exists() => {
                 return Err(VaultError::Corrupt("the keyslot file is missing".into()));
@@ -387,7 +410,8 @@ impl Vault {
                 };
                 let kek_bytes = provider.unwrap(provider_blob)?;
                 let kek = SecretKey::from_slice(&kek_bytes).ok_or(VaultError::WrongPlatformKey)?;
-                slot.open(vault_id, &kek).map_err(|_| VaultError::WrongPlatformKey)
+                slot.open(vault_id, &kek)
+                    .map_err(|_| VaultError::WrongPlatformKey)
             }
         };
         match opened {
@@ -441,7 +465,9 @@ impl Vault {
         let conn = store.conn();
         let stored_id = Store::meta(conn, "vault_id")?;
         if stored_id.as_deref() != Some(vault_id.as_bytes().as_slice()) {
-            return Err(VaultError::Corrupt("the database belongs to another vault".into()));
+            return Err(VaultError::Corrupt(
+                "the database belongs to another vault".into(),
+            ));
         }
         let sealer = Sealer::new(&data_key, vault_id.0);
         let canary = Store::meta(conn, "canary")?
@@ -476,7 +502,9 @@ impl Vault {
     fn state(&self) -> MutexGuard<'_, Option<Unlocked>> {
         // A panic inside a call leaves nothing half-written (SQLite rolls back), so a
         // poisoned lock is safe to take over.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs `f` on the unlocked state, or fails with `locked`.
@@ -557,7 +585,9 @@ impl Vault {
         let mut file = KeyslotFile::load(&self.dir)?;
         self.with_unlocked(VaultError::Locked, |u| {
             if file.vault_id != u.vault_id {
-                return Err(VaultError::Corrupt("the keyslot file belongs to another vault".into()));
+                return Err(VaultError::Corrupt(
+                    "the keyslot file belongs to another vault".into(),
+                ));
             }
             f(&mut file, &u.data_key)
         })?;
@@ -576,7 +606,12 @@ impl Vault {
         self.edit_slots(|file, data_key| {
             let salt = crypto::make_random()?;
             let kek = crypto::derive_passphrase_key(new, &salt, &kdf)?;
-            let slot = Keyslot::make(file.vault_id, SlotKind::Passphrase { kdf, salt }, &kek, data_key)?;
+            let slot = Keyslot::make(
+                file.vault_id,
+                SlotKind::Passphrase { kdf, salt },
+                &kek,
+                data_key,
+            )?;
             file.replace_kind(slot);
             Ok(())
         })
@@ -612,10 +647,18 @@ impl Vault {
             file.duress = match duress {
                 None => DuressSlot::unset(kdf)?,
                 Some(p) if p.is_empty() => {
-                    return Err(VaultError::InvalidInput("the duress passphrase must not be empty"));
+                    return Err(VaultError::InvalidInput(
+                        "the duress passphrase must not be empty",
+                    ));
                 }
                 Some(p) => {
-                    if slot.open(file.vault_id, &crypto::derive_passphrase_key(p, &salt, &kdf)?).is_ok() {
+                    if slot
+                        .open(
+                            file.vault_id,
+                            &crypto::derive_passphrase_key(p, &salt, &kdf)?,
+                        )
+                        .is_ok()
+                    {
                         return Err(VaultError::InvalidInput(
                             "the duress passphrase must differ from the passphrase",
                         ));
@@ -633,7 +676,9 @@ impl Vault {
     /// default). Counts passphrase and recovery-key attempts.
     pub fn set_failed_unlock_limit(&self, limit: Option<u32>) -> Result<(), VaultError> {
         if limit == Some(0) {
-            return Err(VaultError::InvalidInput("the failed-unlock limit must be at least 1"));
+            return Err(VaultError::InvalidInput(
+                "the failed-unlock limit must be at least 1",
+            ));
         }
         self.edit_slots(|file, _| {
             file.max_failed_unlocks = limit;
@@ -656,7 +701,12 @@ impl Vault {
             return Err(VaultError::WrongPlatformKey);
         }
         self.edit_slots(|file, data_key| {
-            let slot = Keyslot::make(file.vault_id, SlotKind::Platform { provider_blob }, &kek, data_key)?;
+            let slot = Keyslot::make(
+                file.vault_id,
+                SlotKind::Platform { provider_blob },
+                &kek,
+                data_key,
+            )?;
             file.replace_kind(slot);
             Ok(())
         })
@@ -665,7 +715,8 @@ impl Vault {
     /// Removes the platform-key slot.
     pub fn remove_platform_key(&self) -> Result<(), VaultError> {
         self.edit_slots(|file, _| {
-            file.slots.retain(|s| !matches!(s.kind, SlotKind::Platform { .. }));
+            file.slots
+                .retain(|s| !matches!(s.kind, SlotKind::Platform { .. }));
             Ok(())
         })
     }
