@@ -57,13 +57,15 @@ const MIGRATIONS: &[(i64, &str)] = &[(
      ) STRICT;
      CREATE INDEX ops_by_record ON ops (record);
      -- Materialized current state, one sealed value per record.
+     -- A rowid table: states are ~1 KiB, too large for WITHOUT ROWID's b-tree pages.
      CREATE TABLE records (
-         id        BLOB PRIMARY KEY,
+         row       INTEGER PRIMARY KEY,
+         id        BLOB NOT NULL UNIQUE,
          case_id   BLOB,
          form_tag  BLOB,
          live      INTEGER NOT NULL,
          state     BLOB NOT NULL
-     ) STRICT, WITHOUT ROWID;
+     ) STRICT;
      CREATE INDEX records_by_case ON records (case_id) WHERE case_id IS NOT NULL;
      CREATE INDEX records_by_form ON records (form_tag) WHERE form_tag IS NOT NULL;",
 )];

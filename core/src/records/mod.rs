@@ -450,34 +450,39 @@ impl Vault {
         })
     }
 
-    /// Records matching `filter`, oldest first.
-    pub fn list(&self, filter: &RecordFilter) -> Result<Vec<Record>, RecordError> {
+    /// Visits records matching `filter` one at a time, in storage order, without
+    /// holding them all in memory (for exports and reports over large caseloads).
+    pub fn for_each(
+        &self,
+        filter: &RecordFilter,
+        mut visit: impl FnMut(Record),
+    ) -> Result<(), RecordError> {
         self.with_unlocked(RecordError::Locked, |u| {
             let row_filter = RowFilter {
                 case_id: None,
-                form_tag: filter
-                    .form
-                    .as_ref()
-                    .map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
+                form_tag: filter.form.as_ref().map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
                 include_deleted: filter.include_deleted,
             };
-            let mut out = Vec::new();
             Store::for_each_record(u.store.conn(), &row_filter, |row| {
                 let (id, state) = sealed::open_state(&u.sealer, &row)?;
                 if let Some(record) = Record::from_state(id, state) {
                     let kind_ok = filter.kind.is_none_or(|k| k == record.kind);
-                    let case_ok = filter
-                        .case
-                        .is_none_or(|c| record.case == Some(c) || record.id == c);
+                    let case_ok = filter.case.is_none_or(|c| record.case == Some(c) || record.id == c);
                     if kind_ok && case_ok {
-                        out.push(record);
+                        visit(record);
                     }
                 }
                 Ok::<_, RecordError>(())
-            })?;
-            out.sort_by_key(|r| r.created);
-            Ok(out)
+            })
         })
+    }
+
+    /// Records matching `filter`, oldest first.
+    pub fn list(&self, filter: &RecordFilter) -> Result<Vec<Record>, RecordError> {
+        let mut out = Vec::new();
+        self.for_each(filter, |record| out.push(record))?;
+        out.sort_by_key(|r| r.created);
+        Ok(out)
     }
 
     /// Every op that touched a record, oldest first: who changed what, and when.
