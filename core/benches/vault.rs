@@ -11,11 +11,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
-use safekeep_core::crypto::{self, KdfParams, Passphrase, Place, SecretKey, Sealer};
+use safekeep_core::crypto::{self, KdfParams, Passphrase, Place, Sealer, SecretKey};
 use safekeep_core::{Answers, FormRef, RecordFilter, RecordId, Unlock, Value, Vault, VaultOptions};
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// An identification-sized record (~1 KiB as JSON), the same for every store.
@@ -26,10 +29,16 @@ fn answers(i: usize) -> Answers {
     a.insert("alias".into(), text(format!("Ashu {i}")));
     a.insert("sex".into(), Value::Choice("female".into()));
     a.insert("age".into(), Value::Integer((i % 60) as i64 + 8));
-    a.insert("age_estimated".into(), Value::Boolean(i % 3 == 0));
+    a.insert("age_estimated".into(), Value::Boolean(i.is_multiple_of(3)));
     a.insert("nationality".into(), Value::Choice("IN".into()));
-    a.insert("languages".into(), Value::Choices(vec!["hi".into(), "bho".into()]));
-    a.insert("exploitation_type".into(), Value::Choice("bonded_labour".into()));
+    a.insert(
+        "languages".into(),
+        Value::Choices(vec!["hi".into(), "bho".into()]),
+    );
+    a.insert(
+        "exploitation_type".into(),
+        Value::Choice("bonded_labour".into()),
+    );
     a.insert(
         "indicators".into(),
         Value::Choices(vec![
@@ -39,18 +48,35 @@ fn answers(i: usize) -> Answers {
             "threats".into(),
         ]),
     );
-    a.insert("found_at".into(), text(format!("Kiln {} , Rampur brick field", i % 40)));
-    a.insert("operation_date".into(), Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()));
+    a.insert(
+        "found_at".into(),
+        text(format!("Kiln {} , Rampur brick field", i % 40)),
+    );
+    a.insert(
+        "operation_date".into(),
+        Value::Date(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()),
+    );
     a.insert("consent".into(), Value::Boolean(true));
     let filler = "Owner holds her documents; family owes an advance taken two seasons ago. ";
     let json_len = json_body(&a).len();
-    a.insert("notes".into(), text(filler.repeat(20).chars().take(1024usize.saturating_sub(json_len + 12)).collect()));
+    a.insert(
+        "notes".into(),
+        text(
+            filler
+                .repeat(20)
+                .chars()
+                .take(1024usize.saturating_sub(json_len + 12))
+                .collect(),
+        ),
+    );
     a
 }
 
 fn json_body(a: &Answers) -> String {
-    let map: serde_json::Map<String, serde_json::Value> =
-        a.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_string()))).collect();
+    let map: serde_json::Map<String, serde_json::Value> = a
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.to_string())))
+        .collect();
     serde_json::Value::Object(map).to_string()
 }
 
@@ -78,14 +104,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn plain_sqlite(dir: &Path, n: usize, single: usize, bodies: &[String]) -> Figures {
     let path = dir.join("plain.db");
     let mut conn = Connection::open(&path).unwrap();
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(())).unwrap();
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+        .unwrap();
     conn.pragma_update(None, "synchronous", "FULL").unwrap();
-    conn.execute_batch("CREATE TABLE records (id BLOB PRIMARY KEY, body TEXT NOT NULL)").unwrap();
+    conn.execute_batch("CREATE TABLE records (id BLOB PRIMARY KEY, body TEXT NOT NULL)")
+        .unwrap();
     let started = Instant::now();
     {
         let tx = conn.transaction().unwrap();
         {
-            let mut stmt = tx.prepare_cached("INSERT INTO records (id, body) VALUES (?1, ?2)").unwrap();
+            let mut stmt = tx
+                .prepare_cached("INSERT INTO records (id, body) VALUES (?1, ?2)")
+                .unwrap();
             for (i, body) in bodies.iter().enumerate().take(n) {
                 stmt.execute(params![id_bytes(i).as_slice(), body]).unwrap();
             }
@@ -98,7 +128,10 @@ fn plain_sqlite(dir: &Path, n: usize, single: usize, bodies: &[String]) -> Figur
         let started = Instant::now();
         conn.prepare_cached("INSERT INTO records (id, body) VALUES (?1, ?2)")
             .unwrap()
-            .execute(params![id_bytes(n + j).as_slice(), &bodies[j % bodies.len()]])
+            .execute(params![
+                id_bytes(n + j).as_slice(),
+                &bodies[j % bodies.len()]
+            ])
             .unwrap();
         lat.push(started.elapsed());
     }
@@ -163,7 +196,12 @@ fn vault_store(dir: &Path, n: usize, single: usize, all: &[Answers]) -> VaultFig
     vault.close().unwrap();
 
     let started = Instant::now();
-    let vault = Vault::open(&vdir, Unlock::Passphrase(&passphrase), VaultOptions::default()).unwrap();
+    let vault = Vault::open(
+        &vdir,
+        Unlock::Passphrase(&passphrase),
+        VaultOptions::default(),
+    )
+    .unwrap();
     let unlock_ms = started.elapsed().as_secs_f64() * 1e3;
     let rows = n + single;
     let scans: Vec<f64> = (0..3)
@@ -181,9 +219,13 @@ fn vault_store(dir: &Path, n: usize, single: usize, all: &[Answers]) -> VaultFig
         })
         .collect();
     let started = Instant::now();
-    vault.change_passphrase(&Passphrase::new("another bench passphrase")).unwrap();
+    vault
+        .change_passphrase(&Passphrase::new("another bench passphrase"))
+        .unwrap();
     let passwd_ms = started.elapsed().as_secs_f64() * 1e3;
-    let state_bytes = std::fs::metadata(vdir.join("vault.db")).map(|m| m.len() as usize).unwrap_or(0);
+    let state_bytes = std::fs::metadata(vdir.join("vault.db"))
+        .map(|m| m.len() as usize)
+        .unwrap_or(0);
     vault.close().unwrap();
     VaultFigures {
         figures: Figures {
@@ -205,7 +247,15 @@ fn raw_open_rate(payload_len: usize, count: usize) -> f64 {
     let sealed: Vec<(RecordId, Vec<u8>)> = (0..count)
         .map(|i| {
             let id = RecordId(id_bytes(i));
-            let s = sealer.seal(Place { table: "records", row: id.as_bytes() }, &payload).unwrap();
+            let s = sealer
+                .seal(
+                    Place {
+                        table: "records",
+                        row: id.as_bytes(),
+                    },
+                    &payload,
+                )
+                .unwrap();
             (id, s)
         })
         .collect();
@@ -213,7 +263,17 @@ fn raw_open_rate(payload_len: usize, count: usize) -> f64 {
         .map(|_| {
             let started = Instant::now();
             for (id, s) in &sealed {
-                black_box(sealer.open(Place { table: "records", row: id.as_bytes() }, s).unwrap());
+                black_box(
+                    sealer
+                        .open(
+                            Place {
+                                table: "records",
+                                row: id.as_bytes(),
+                            },
+                            s,
+                        )
+                        .unwrap(),
+                );
             }
             count as f64 / started.elapsed().as_secs_f64()
         })
@@ -226,7 +286,14 @@ fn argon2_ms() -> f64 {
     let runs: Vec<f64> = (0..3)
         .map(|_| {
             let started = Instant::now();
-            black_box(crypto::derive_passphrase_key(&Passphrase::new("x"), &salt, &KdfParams::recommended()).unwrap());
+            black_box(
+                crypto::derive_passphrase_key(
+                    &Passphrase::new("x"),
+                    &salt,
+                    &KdfParams::recommended(),
+                )
+                .unwrap(),
+            );
             started.elapsed().as_secs_f64() * 1e3
         })
         .collect();
@@ -248,25 +315,51 @@ fn main() {
     let bodies: Vec<String> = all.iter().map(json_body).collect();
     let avg_json = bodies.iter().map(String::len).sum::<usize>() / bodies.len();
     println!("Safekeep vault bench: {n} records (~{avg_json} B JSON each), {single} single saves");
-    println!("cpu: {}", std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())).unwrap_or_default());
+    println!(
+        "cpu: {}",
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned())
+            )
+            .unwrap_or_default()
+    );
 
     let plain = plain_sqlite(dir.path(), n, single, &bodies);
     let v = vault_store(dir.path(), n, single, &all);
     let state_len = {
-        // The sealed state of one record, as stored (postcard + envelope).
+        // The sealed creating op of one record, as stored (postcard + envelope).
         let conn = Connection::open(dir.path().join("vault/vault.db")).unwrap();
-        conn.query_row("SELECT avg(length(state)) FROM records", [], |r| r.get::<_, f64>(0)).unwrap() as usize
+        conn.query_row("SELECT avg(length(body)) FROM ops", [], |r| {
+            r.get::<_, f64>(0)
+        })
+        .unwrap() as usize
     };
     let open_rate = raw_open_rate(state_len - crypto::SEAL_OVERHEAD, n.min(100_000));
     let kdf = argon2_ms();
     let sc = sqlcipher();
     let sc_f = |k: &str| sc.as_ref().and_then(|j| j[k].as_f64());
 
-    let ratio = |a: f64, b: Option<f64>| b.map(|b| format!("{:.2}x", a / b)).unwrap_or_else(|| "n/a".into());
+    let ratio = |a: f64, b: Option<f64>| {
+        b.map(|b| format!("{:.2}x", a / b))
+            .unwrap_or_else(|| "n/a".into())
+    };
     println!();
-    println!("{:<34} {:>12} {:>12} {:>12}  {:>10} {:>12}", "", "plain", "sqlcipher", "vault", "vs plain", "vs sqlcipher");
+    println!(
+        "{:<34} {:>12} {:>12} {:>12}  {:>10} {:>12}",
+        "", "plain", "sqlcipher", "vault", "vs plain", "vs sqlcipher"
+    );
     let row = |name: &str, p: f64, s: Option<f64>, vv: f64, higher_better: bool| {
-        let (vp, vs) = if higher_better { (vv / p, s.map(|s| vv / s)) } else { (vv / p, s.map(|s| vv / s)) };
+        let (vp, vs) = if higher_better {
+            (vv / p, s.map(|s| vv / s))
+        } else {
+            (vv / p, s.map(|s| vv / s))
+        };
         println!(
             "{:<34} {:>12.1} {:>12} {:>12.1}  {:>9.2}x {:>12}",
             name,
@@ -274,25 +367,81 @@ fn main() {
             s.map(|s| format!("{s:.1}")).unwrap_or_else(|| "n/a".into()),
             vv,
             vp,
-            vs.map(|x| format!("{x:.2}x")).unwrap_or_else(|| "n/a".into())
+            vs.map(|x| format!("{x:.2}x"))
+                .unwrap_or_else(|| "n/a".into())
         );
     };
-    row("bulk write, rows/s", plain.bulk_rows_per_s, sc_f("bulk_insert_rows_per_s"), v.figures.bulk_rows_per_s, true);
-    row("single save p50, µs", plain.single_p50_us, sc_f("single_commit_p50_us"), v.figures.single_p50_us, false);
-    row("single save p99, µs", plain.single_p99_us, sc_f("single_commit_p99_us"), v.figures.single_p99_us, false);
-    row("read+decode all, rows/s", plain.scan_rows_per_s, sc_f("scan_rows_per_s"), v.figures.scan_rows_per_s, true);
+    row(
+        "bulk write, rows/s",
+        plain.bulk_rows_per_s,
+        sc_f("bulk_insert_rows_per_s"),
+        v.figures.bulk_rows_per_s,
+        true,
+    );
+    row(
+        "single save p50, µs",
+        plain.single_p50_us,
+        sc_f("single_commit_p50_us"),
+        v.figures.single_p50_us,
+        false,
+    );
+    row(
+        "single save p99, µs",
+        plain.single_p99_us,
+        sc_f("single_commit_p99_us"),
+        v.figures.single_p99_us,
+        false,
+    );
+    row(
+        "read+decode all, rows/s",
+        plain.scan_rows_per_s,
+        sc_f("scan_rows_per_s"),
+        v.figures.scan_rows_per_s,
+        true,
+    );
     println!();
-    println!("raw XChaCha20-Poly1305 open, {} B payloads: {:.0}/s; vault read = {:.2}x of it", state_len - crypto::SEAL_OVERHEAD, open_rate, v.figures.scan_rows_per_s / open_rate);
+    println!(
+        "raw XChaCha20-Poly1305 open, {} B payloads: {:.0}/s; vault read = {:.2}x of it",
+        state_len - crypto::SEAL_OVERHEAD,
+        open_rate,
+        v.figures.scan_rows_per_s / open_rate
+    );
     println!("Argon2id m=64MiB t=3 p=4 alone: {kdf:.1} ms");
-    println!("unlock at {} records: {:.1} ms = Argon2id + {:.1} ms", n + single, v.unlock_ms, v.unlock_ms - kdf);
-    println!("passphrase change at {} records: {:.1} ms = Argon2id + {:.1} ms", n + single, v.passwd_ms, v.passwd_ms - kdf);
-    println!("vault database size: {:.1} MiB", v.state_bytes as f64 / (1024.0 * 1024.0));
+    println!(
+        "unlock at {} records: {:.1} ms = Argon2id + {:.1} ms",
+        n + single,
+        v.unlock_ms,
+        v.unlock_ms - kdf
+    );
+    println!(
+        "passphrase change at {} records: {:.1} ms = Argon2id + {:.1} ms",
+        n + single,
+        v.passwd_ms,
+        v.passwd_ms - kdf
+    );
+    println!(
+        "vault database size: {:.1} MiB",
+        v.state_bytes as f64 / (1024.0 * 1024.0)
+    );
     println!();
-    println!("targets: bulk >=0.6x plain: {}; >=1.5x sqlcipher: {}",
-        ratio(v.figures.bulk_rows_per_s, Some(plain.bulk_rows_per_s)), ratio(v.figures.bulk_rows_per_s, sc_f("bulk_insert_rows_per_s")));
-    println!("         single p50/p99 <=1.5x plain: {} / {}",
-        ratio(v.figures.single_p50_us, Some(plain.single_p50_us)), ratio(v.figures.single_p99_us, Some(plain.single_p99_us)));
-    println!("         read >=0.8x raw open: {}; >=1.5x sqlcipher: {}",
-        ratio(v.figures.scan_rows_per_s, Some(open_rate)), ratio(v.figures.scan_rows_per_s, sc_f("scan_rows_per_s")));
-    println!("         unlock overhead <=50 ms: {:.1} ms; passphrase change overhead <=100 ms: {:.1} ms", v.unlock_ms - kdf, v.passwd_ms - kdf);
+    println!(
+        "targets: bulk >=0.6x plain: {}; >=1.5x sqlcipher: {}",
+        ratio(v.figures.bulk_rows_per_s, Some(plain.bulk_rows_per_s)),
+        ratio(v.figures.bulk_rows_per_s, sc_f("bulk_insert_rows_per_s"))
+    );
+    println!(
+        "         single p50/p99 <=1.5x plain: {} / {}",
+        ratio(v.figures.single_p50_us, Some(plain.single_p50_us)),
+        ratio(v.figures.single_p99_us, Some(plain.single_p99_us))
+    );
+    println!(
+        "         read >=0.8x raw open: {}; >=1.5x sqlcipher: {}",
+        ratio(v.figures.scan_rows_per_s, Some(open_rate)),
+        ratio(v.figures.scan_rows_per_s, sc_f("scan_rows_per_s"))
+    );
+    println!(
+        "         unlock overhead <=50 ms: {:.1} ms; passphrase change overhead <=100 ms: {:.1} ms",
+        v.unlock_ms - kdf,
+        v.passwd_ms - kdf
+    );
 }

@@ -56,7 +56,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          UNIQUE (device, seq)
      ) STRICT;
      CREATE INDEX ops_by_record ON ops (record);
-     -- Materialized current state, one sealed value per record.
+     -- Materialized current state, one sealed value per record. A record never
+     -- changed since its creation has no state of its own: `origin` points at its
+     -- creating op, whose replay is its state (half the bytes written and stored).
      -- A rowid table: states are ~1 KiB, too large for WITHOUT ROWID's b-tree pages.
      CREATE TABLE records (
          row       INTEGER PRIMARY KEY,
@@ -64,11 +66,18 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          case_id   BLOB,
          form_tag  BLOB,
          live      INTEGER NOT NULL,
-         state     BLOB NOT NULL
+         state     BLOB,
+         origin    INTEGER,
+         CHECK ((state IS NULL) <> (origin IS NULL))
      ) STRICT;
      CREATE INDEX records_by_case ON records (case_id) WHERE case_id IS NOT NULL;
      CREATE INDEX records_by_form ON records (form_tag) WHERE form_tag IS NOT NULL;",
 )];
+
+/// Reads a record row with, for a record never changed since creation, its creating op.
+const RECORD_SELECT: &str =
+    "SELECT r.id, r.case_id, r.form_tag, r.live, r.state, r.origin, o.device, o.seq, o.record, o.body
+     FROM records r LEFT JOIN ops o ON r.state IS NULL AND o.local_seq = r.origin";
 
 /// The highest schema version this build creates.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -84,8 +93,12 @@ pub struct RecordRow {
     pub form_tag: Option<Vec<u8>>,
     /// False once tombstoned.
     pub live: bool,
-    /// Sealed materialized state.
-    pub state: Vec<u8>,
+    /// Sealed materialized state, or `None` while the creating op is the state.
+    pub state: Option<Vec<u8>>,
+    /// `local_seq` of the creating op, when `state` is `None`.
+    pub origin: Option<i64>,
+    /// That op, joined in on reads.
+    pub origin_op: Option<OpRow>,
 }
 
 /// One row of the `ops` table.
@@ -190,47 +203,69 @@ impl Store {
         Ok(())
     }
 
-    /// Appends an op to the log.
-    pub fn append_op(conn: &Connection, op: &OpRow) -> Result<(), StoreError> {
+    /// Appends an op to the log; returns its `local_seq`.
+    pub fn append_op(conn: &Connection, op: &OpRow) -> Result<i64, StoreError> {
         let seq = i64::try_from(op.seq)
             .map_err(|_| StoreError::Corrupt("op sequence out of range".into()))?;
         conn.prepare_cached("INSERT INTO ops (device, seq, record, body) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![op.device, seq, op.record, op.body])?;
-        Ok(())
+        Ok(conn.last_insert_rowid())
     }
 
     /// Inserts or replaces a record's materialized state.
     pub fn put_record(conn: &Connection, row: &RecordRow) -> Result<(), StoreError> {
         conn.prepare_cached(
-            "INSERT INTO records (id, case_id, form_tag, live, state) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO records (id, case_id, form_tag, live, state, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id,
-                 form_tag = excluded.form_tag, live = excluded.live, state = excluded.state",
+                 form_tag = excluded.form_tag, live = excluded.live,
+                 state = excluded.state, origin = excluded.origin",
         )?
         .execute(params![
             row.id,
             row.case_id,
             row.form_tag,
             row.live,
-            row.state
+            row.state,
+            row.origin
         ])?;
         Ok(())
     }
 
     fn record_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordRow> {
+        let origin_op = match r.get::<_, Option<Vec<u8>>>(6)? {
+            Some(device) => Some(OpRow {
+                device,
+                seq: r.get::<_, i64>(7)? as u64,
+                record: r.get(8)?,
+                body: r.get(9)?,
+            }),
+            None => None,
+        };
         Ok(RecordRow {
             id: r.get(0)?,
             case_id: r.get(1)?,
             form_tag: r.get(2)?,
             live: r.get(3)?,
             state: r.get(4)?,
+            origin: r.get(5)?,
+            origin_op,
         })
     }
 
     /// One record's row.
     pub fn record(conn: &Connection, id: &[u8]) -> Result<Option<RecordRow>, StoreError> {
         Ok(conn
-            .prepare_cached("SELECT id, case_id, form_tag, live, state FROM records WHERE id = ?1")?
+            .prepare_cached(&format!("{RECORD_SELECT} WHERE r.id = ?1"))?
             .query_row([id], Self::record_from_row)
+            .optional()?)
+    }
+
+    /// Whether a record is live and whether it belongs to a case, without opening it.
+    pub fn record_flags(conn: &Connection, id: &[u8]) -> Result<Option<(bool, bool)>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT live, case_id IS NOT NULL FROM records WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
 
@@ -241,12 +276,12 @@ impl Store {
         mut visit: impl FnMut(RecordRow) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, case_id, form_tag, live, state FROM records
-                 WHERE (?1 IS NULL OR case_id = ?1)
-                   AND (?2 IS NULL OR form_tag = ?2)
-                   AND (?3 OR live)",
-            )
+            .prepare_cached(&format!(
+                "{RECORD_SELECT}
+                 WHERE (?1 IS NULL OR r.case_id = ?1)
+                   AND (?2 IS NULL OR r.form_tag = ?2)
+                   AND (?3 OR r.live)"
+            ))
             .map_err(StoreError::from)?;
         let mut rows = stmt
             .query(params![

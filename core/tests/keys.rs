@@ -3,23 +3,30 @@
 mod common;
 
 use common::*;
-use safekeep_core::crypto::{Place, SecretKey, Sealer};
+use safekeep_core::crypto::{Place, Sealer, SecretKey};
 use safekeep_core::vault::keyslots::{KeyslotFile, SlotKind};
 use safekeep_core::{
-    KdfParams, KeyProvider, KeyProviderError, Passphrase, RecordFilter, RecoveryKey, Unlock,
-    Vault, VaultError, VaultOptions,
+    KdfParams, KeyProvider, KeyProviderError, Passphrase, RecordFilter, RecoveryKey, Unlock, Vault,
+    VaultError, VaultOptions,
 };
 use zeroize::Zeroizing;
 
 fn open(dir: &std::path::Path, passphrase: &str) -> Result<Vault, VaultError> {
-    Vault::open(dir, Unlock::Passphrase(&Passphrase::new(passphrase)), options())
+    Vault::open(
+        dir,
+        Unlock::Passphrase(&Passphrase::new(passphrase)),
+        options(),
+    )
 }
 
 #[test]
 fn a_wrong_passphrase_is_told_apart_from_a_damaged_keyslot() {
     let dir = tempfile::tempdir().unwrap();
     new_vault(dir.path()).close().unwrap();
-    assert!(matches!(open(dir.path(), "not it"), Err(VaultError::WrongPassphrase)));
+    assert!(matches!(
+        open(dir.path(), "not it"),
+        Err(VaultError::WrongPassphrase)
+    ));
     assert!(open(dir.path(), PASSPHRASE).is_ok());
 
     // Damage the wrapped key inside the passphrase slot: the slot checksum notices.
@@ -27,10 +34,16 @@ fn a_wrong_passphrase_is_told_apart_from_a_damaged_keyslot() {
     let mut bytes = std::fs::read(&path).unwrap();
     let file = KeyslotFile::load(dir.path()).unwrap();
     let wrapped = &file.passphrase_slot().unwrap().wrapped;
-    let at = bytes.windows(wrapped.len()).position(|w| w == wrapped.as_slice()).unwrap();
+    let at = bytes
+        .windows(wrapped.len())
+        .position(|w| w == wrapped.as_slice())
+        .unwrap();
     bytes[at + 30] ^= 0x40;
     std::fs::write(&path, &bytes).unwrap();
-    assert!(matches!(open(dir.path(), PASSPHRASE), Err(VaultError::Corrupt(_))));
+    assert!(matches!(
+        open(dir.path(), PASSPHRASE),
+        Err(VaultError::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -51,14 +64,25 @@ fn changing_the_passphrase_rewraps_the_key_and_leaves_records_untouched() {
     let (_, id) = identify(&vault, "Meena Kumari", "found at the loom");
     vault.checkpoint().unwrap();
     let db_before = std::fs::read(dir.path().join("vault.db")).unwrap();
-    vault.change_passphrase(&Passphrase::new("a new passphrase")).unwrap();
+    vault
+        .change_passphrase(&Passphrase::new("a new passphrase"))
+        .unwrap();
     vault.close().unwrap();
     let db_after = std::fs::read(dir.path().join("vault.db")).unwrap();
-    assert_eq!(db_before, db_after, "changing the passphrase rewrote the database");
+    assert_eq!(
+        db_before, db_after,
+        "changing the passphrase rewrote the database"
+    );
 
-    assert!(matches!(open(dir.path(), PASSPHRASE), Err(VaultError::WrongPassphrase)));
+    assert!(matches!(
+        open(dir.path(), PASSPHRASE),
+        Err(VaultError::WrongPassphrase)
+    ));
     let vault = open(dir.path(), "a new passphrase").unwrap();
-    assert_eq!(vault.get(id).unwrap().answer("name"), Some(&text("Meena Kumari")));
+    assert_eq!(
+        vault.get(id).unwrap().answer("name"),
+        Some(&text("Meena Kumari"))
+    );
     assert!(vault.change_passphrase(&Passphrase::new("")).is_err());
 }
 
@@ -73,7 +97,9 @@ fn the_recovery_key_opens_a_vault_whose_passphrase_was_forgotten() {
     let recovery = RecoveryKey::parse(&typed).unwrap();
     let vault = Vault::open(dir.path(), Unlock::RecoveryKey(&recovery), options()).unwrap();
     assert_eq!(vault.get(id).unwrap().answer("name"), Some(&text("Sunita")));
-    vault.change_passphrase(&Passphrase::new("remembered now")).unwrap();
+    vault
+        .change_passphrase(&Passphrase::new("remembered now"))
+        .unwrap();
     vault.close().unwrap();
     assert!(open(dir.path(), "remembered now").is_ok());
 
@@ -95,13 +121,29 @@ struct TestKeystore(SecretKey);
 impl KeyProvider for TestKeystore {
     fn wrap(&self, secret: &[u8]) -> Result<Vec<u8>, KeyProviderError> {
         Sealer::new(&self.0, [0; 16])
-            .seal(Place { table: "keystore", row: b"" }, secret)
-            .map_err(|e| KeyProviderError { reason: e.to_string() })
+            .seal(
+                Place {
+                    table: "keystore",
+                    row: b"",
+                },
+                secret,
+            )
+            .map_err(|e| KeyProviderError {
+                reason: e.to_string(),
+            })
     }
     fn unwrap(&self, wrapped: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyProviderError> {
         Sealer::new(&self.0, [0; 16])
-            .open(Place { table: "keystore", row: b"" }, wrapped)
-            .map_err(|e| KeyProviderError { reason: e.to_string() })
+            .open(
+                Place {
+                    table: "keystore",
+                    row: b"",
+                },
+                wrapped,
+            )
+            .map_err(|e| KeyProviderError {
+                reason: e.to_string(),
+            })
     }
 }
 
@@ -116,7 +158,10 @@ fn the_platform_key_opens_the_vault_and_another_device_key_does_not() {
     vault.set_platform_key(&keystore).unwrap();
     vault.lock();
     assert!(vault.is_locked());
-    assert!(matches!(vault.get(id), Err(safekeep_core::RecordError::Locked)));
+    assert!(matches!(
+        vault.get(id),
+        Err(safekeep_core::RecordError::Locked)
+    ));
     vault.unlock(Unlock::Platform(&keystore)).unwrap();
     assert!(vault.get(id).is_ok());
     vault.close().unwrap();
@@ -124,7 +169,10 @@ fn the_platform_key_opens_the_vault_and_another_device_key_does_not() {
     let stranger = TestKeystore(SecretKey::make_random().unwrap());
     let err = Vault::open(dir.path(), Unlock::Platform(&stranger), options()).unwrap_err();
     assert!(matches!(err, VaultError::KeyProvider(_)), "{err}");
-    assert!(open(dir.path(), PASSPHRASE).is_ok(), "the passphrase still opens it");
+    assert!(
+        open(dir.path(), PASSPHRASE).is_ok(),
+        "the passphrase still opens it"
+    );
 }
 
 #[test]
@@ -133,7 +181,9 @@ fn the_duress_passphrase_destroys_the_vault_and_opens_an_empty_one() {
     let vault = new_vault(dir.path());
     identify(&vault, "Anjali Tamang", "taken across the border at Raxaul");
     let old_id = vault.id().unwrap();
-    vault.set_duress_passphrase(Some(&Passphrase::new("open sesame"))).unwrap();
+    vault
+        .set_duress_passphrase(Some(&Passphrase::new("open sesame")))
+        .unwrap();
     assert!(
         vault.set_duress_passphrase(Some(&passphrase())).is_err(),
         "the real passphrase cannot become the duress passphrase"
@@ -148,8 +198,16 @@ fn the_duress_passphrase_destroys_the_vault_and_opens_an_empty_one() {
 
     // It looks like any fresh vault: a passphrase slot, a recovery slot, a duress slot.
     let new_slots = KeyslotFile::load(dir.path()).unwrap();
-    let kinds: Vec<_> = new_slots.slots.iter().map(|s| std::mem::discriminant(&s.kind)).collect();
-    let old_kinds: Vec<_> = old_slots.slots.iter().map(|s| std::mem::discriminant(&s.kind)).collect();
+    let kinds: Vec<_> = new_slots
+        .slots
+        .iter()
+        .map(|s| std::mem::discriminant(&s.kind))
+        .collect();
+    let old_kinds: Vec<_> = old_slots
+        .slots
+        .iter()
+        .map(|s| std::mem::discriminant(&s.kind))
+        .collect();
     assert_eq!(kinds, old_kinds);
     assert_eq!(new_slots.max_failed_unlocks, None);
 
@@ -162,7 +220,10 @@ fn the_duress_passphrase_destroys_the_vault_and_opens_an_empty_one() {
     }
     assert!(files_containing_bytes(dir.path(), old_id.as_bytes()).is_empty());
     assert!(files_containing_text(dir.path(), "Anjali").is_empty());
-    assert!(matches!(open(dir.path(), PASSPHRASE), Err(VaultError::WrongPassphrase)));
+    assert!(matches!(
+        open(dir.path(), PASSPHRASE),
+        Err(VaultError::WrongPassphrase)
+    ));
     // The coercer can open it again with the same passphrase.
     assert!(open(dir.path(), "open sesame").is_ok());
 }
@@ -178,18 +239,27 @@ fn too_many_failed_unlocks_wipe_the_vault() {
 
     // Two failures, then a success: the counter starts over.
     for _ in 0..2 {
-        assert!(matches!(open(dir.path(), "guess"), Err(VaultError::WrongPassphrase)));
+        assert!(matches!(
+            open(dir.path(), "guess"),
+            Err(VaultError::WrongPassphrase)
+        ));
     }
     open(dir.path(), PASSPHRASE).unwrap().close().unwrap();
     assert_eq!(KeyslotFile::load(dir.path()).unwrap().failed_unlocks, 0);
 
     for _ in 0..2 {
-        assert!(matches!(open(dir.path(), "guess"), Err(VaultError::WrongPassphrase)));
+        assert!(matches!(
+            open(dir.path(), "guess"),
+            Err(VaultError::WrongPassphrase)
+        ));
     }
     assert!(matches!(open(dir.path(), "guess"), Err(VaultError::Wiped)));
     assert!(!Vault::exists(dir.path()));
     assert!(!dir.path().join("vault.db").exists());
-    assert!(matches!(open(dir.path(), PASSPHRASE), Err(VaultError::NotFound)));
+    assert!(matches!(
+        open(dir.path(), PASSPHRASE),
+        Err(VaultError::NotFound)
+    ));
 }
 
 #[test]
@@ -205,10 +275,15 @@ fn the_insecure_test_kdf_is_remembered_and_reported() {
     assert!(report.is_ok() && !report.insecure_test_kdf);
     vault.close().unwrap();
     let slots = KeyslotFile::load(real.path()).unwrap();
-    let SlotKind::Passphrase { kdf, .. } = &slots.passphrase_slot().unwrap().kind else { panic!() };
+    let SlotKind::Passphrase { kdf, .. } = &slots.passphrase_slot().unwrap().kind else {
+        panic!()
+    };
     assert_eq!(*kdf, KdfParams::recommended());
 
-    let weak = VaultOptions::default().with_kdf(KdfParams { memory_kib: 1024, ..KdfParams::recommended() });
+    let weak = VaultOptions::default().with_kdf(KdfParams {
+        memory_kib: 1024,
+        ..KdfParams::recommended()
+    });
     let other = tempfile::tempdir().unwrap();
     assert!(Vault::create(other.path(), &passphrase(), weak).is_err());
 }

@@ -10,8 +10,8 @@ use common::*;
 use rusqlite::Connection;
 use safekeep_core::sync::merge::RecordState;
 use safekeep_core::{
-    Answers, Changes, Clock, FormRef, RecordError, RecordFilter, RecordKind, Unlock,
-    Value, ValueType, Vault,
+    Answers, Changes, Clock, FormRef, RecordError, RecordFilter, RecordKind, Unlock, Value,
+    ValueType, Vault,
 };
 
 fn reopen(dir: &std::path::Path) -> Vault {
@@ -60,19 +60,38 @@ fn a_social_worker_records_a_case_and_an_aftercare_worker_updates_it() {
         other => panic!("expected a field-set op, got {other:?}"),
     }
 
-    let in_case = vault.list(&RecordFilter { case: Some(case), ..Default::default() }).unwrap();
+    let in_case = vault
+        .list(&RecordFilter {
+            case: Some(case),
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(in_case.len(), 3);
     let identifications = vault
-        .list(&RecordFilter { form: Some("victim_identification".into()), ..Default::default() })
+        .list(&RecordFilter {
+            form: Some("victim_identification".into()),
+            ..Default::default()
+        })
         .unwrap();
-    assert_eq!(identifications.iter().map(|r| r.id).collect::<Vec<_>>(), vec![id]);
+    assert_eq!(
+        identifications.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![id]
+    );
 
     // Deleting the case removes everything in it from lists, and says so on get.
     vault.delete(case).unwrap();
     assert!(vault.list(&RecordFilter::default()).unwrap().is_empty());
     assert!(matches!(vault.get(service), Err(RecordError::Deleted(_))));
-    assert!(matches!(vault.edit(id, Changes::new()), Err(RecordError::Deleted(_))));
-    let all = vault.list(&RecordFilter { include_deleted: true, ..Default::default() }).unwrap();
+    assert!(matches!(
+        vault.edit(id, Changes::new()),
+        Err(RecordError::Deleted(_))
+    ));
+    let all = vault
+        .list(&RecordFilter {
+            include_deleted: true,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(all.len(), 3);
     assert!(vault.check().unwrap().is_ok());
 }
@@ -83,13 +102,21 @@ fn submissions_need_a_live_case() {
     let vault = new_vault(dir.path());
     let (_, submission) = identify(&vault, "Nisha", "");
     let form = FormRef::new("crisis_intake");
-    let err = vault.add_submission(submission, form.clone(), Answers::new()).unwrap_err();
+    let err = vault
+        .add_submission(submission, form.clone(), Answers::new())
+        .unwrap_err();
     assert!(matches!(err, RecordError::NotACase(_)));
     let missing = safekeep_core::RecordId([1; 16]);
-    assert!(matches!(vault.add_submission(missing, form.clone(), Answers::new()), Err(RecordError::NotFound(_))));
+    assert!(matches!(
+        vault.add_submission(missing, form.clone(), Answers::new()),
+        Err(RecordError::NotFound(_))
+    ));
     let bad_name = answers(&[(" ", text("x"))]);
     let case = vault.create_case(Answers::new()).unwrap();
-    assert!(matches!(vault.add_submission(case, form, bad_name), Err(RecordError::InvalidInput(_))));
+    assert!(matches!(
+        vault.add_submission(case, form, bad_name),
+        Err(RecordError::InvalidInput(_))
+    ));
     // A failed batch leaves nothing behind.
     let before = vault.list(&RecordFilter::default()).unwrap().len();
     let failed = vault.batch(|b| {
@@ -112,7 +139,10 @@ const SECRETS: &[&str] = &[
 fn assert_nothing_in_clear(dir: &std::path::Path, moment: &str) {
     for secret in SECRETS {
         let found = files_containing_text(dir, secret);
-        assert!(found.is_empty(), "{moment}: found a sample text in {found:?}");
+        assert!(
+            found.is_empty(),
+            "{moment}: found a sample text in {found:?}"
+        );
     }
 }
 
@@ -124,52 +154,111 @@ fn nothing_recorded_is_readable_in_the_vault_files() {
     for i in 0..50 {
         let (case, id) = identify(&vault, SECRETS[i % 2], SECRETS[3 + i % 3]);
         vault
-            .edit(case, [("place".to_string(), Some(text(SECRETS[2])))].into_iter().collect())
+            .edit(
+                case,
+                [("place".to_string(), Some(text(SECRETS[2])))]
+                    .into_iter()
+                    .collect(),
+            )
             .unwrap();
         ids.push(id);
     }
     // While open, with the data still in the WAL.
     assert!(dir.path().join("vault.db-wal").exists());
-    assert!(std::fs::metadata(dir.path().join("vault.db-wal")).unwrap().len() > 0);
+    assert!(
+        std::fs::metadata(dir.path().join("vault.db-wal"))
+            .unwrap()
+            .len()
+            > 0
+    );
     assert_nothing_in_clear(dir.path(), "before checkpoint");
     vault.checkpoint().unwrap();
     assert_nothing_in_clear(dir.path(), "after checkpoint");
     // Deleted records' pages are zeroed too.
-    vault.delete(vault.get(ids[0]).unwrap().case.unwrap()).unwrap();
+    vault
+        .delete(vault.get(ids[0]).unwrap().case.unwrap())
+        .unwrap();
     vault.close().unwrap();
     assert_nothing_in_clear(dir.path(), "after close");
     // And the text is really there, once unlocked.
     let vault = reopen(dir.path());
-    assert_eq!(vault.get(ids[1]).unwrap().answer("name"), Some(&text(SECRETS[1])));
+    assert_eq!(
+        vault.get(ids[1]).unwrap().answer("name"),
+        Some(&text(SECRETS[1]))
+    );
 }
 
 fn sql(dir: &std::path::Path) -> Connection {
     Connection::open(dir.join("vault.db")).unwrap()
 }
 
+fn touch(vault: &Vault, id: safekeep_core::RecordId) {
+    // An edit gives the record a sealed state of its own (before, its creating op is it).
+    let mut changes = Changes::new();
+    changes.insert("reviewed".into(), Some(Value::Boolean(true)));
+    vault.edit(id, changes).unwrap();
+}
+
+fn flip(db: &Connection, sql_get: &str, sql_put: &str, id: &[u8; 16]) {
+    let mut blob: Vec<u8> = db
+        .query_row(sql_get, [id.as_slice()], |r| r.get(0))
+        .unwrap();
+    blob[40] ^= 0x01;
+    db.execute(sql_put, rusqlite::params![blob, id.as_slice()])
+        .unwrap();
+}
+
 #[test]
 fn a_flipped_byte_in_a_sealed_value_names_the_record() {
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
-    let (_, id) = identify(&vault, "Farzana", "x");
-    let (_, other) = identify(&vault, "Rupa", "y");
+    let (_, edited) = identify(&vault, "Farzana", "x");
+    touch(&vault, edited);
+    let (_, created) = identify(&vault, "Rupa", "y");
+    let (_, other) = identify(&vault, "Tara", "z");
     vault.close().unwrap();
     {
         let db = sql(dir.path());
-        let mut state: Vec<u8> =
-            db.query_row("SELECT state FROM records WHERE id = ?1", [id.as_bytes()], |r| r.get(0)).unwrap();
-        state[40] ^= 0x01;
-        db.execute("UPDATE records SET state = ?1 WHERE id = ?2", rusqlite::params![state, id.as_bytes()])
-            .unwrap();
+        flip(
+            &db,
+            "SELECT state FROM records WHERE id = ?1",
+            "UPDATE records SET state = ?1 WHERE id = ?2",
+            edited.as_bytes(),
+        );
+        flip(
+            &db,
+            "SELECT body FROM ops WHERE record = ?1",
+            "UPDATE ops SET body = ?1 WHERE record = ?2",
+            created.as_bytes(),
+        );
     }
     let vault = reopen(dir.path());
-    let err = vault.get(id).unwrap_err();
-    assert!(matches!(err, RecordError::Tampered { table: "records", .. }));
-    assert!(err.to_string().contains(&id.to_string()), "{err}");
+    for id in [edited, created] {
+        let err = vault.get(id).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RecordError::Tampered {
+                    table: "records",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&id.to_string()), "{err}");
+    }
     assert!(vault.get(other).is_ok(), "other records still read");
     let report = vault.check().unwrap();
     assert!(!report.is_ok());
-    assert_eq!(report.damaged, vec![("records".to_string(), id.to_string())]);
+    let damaged: std::collections::BTreeSet<_> = report.damaged.iter().cloned().collect();
+    let expected: std::collections::BTreeSet<_> = [
+        ("records".to_string(), edited.to_string()),
+        ("records".to_string(), created.to_string()),
+        ("ops".to_string(), created.to_string()),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(damaged, expected);
 }
 
 #[test]
@@ -178,22 +267,41 @@ fn two_rows_with_swapped_ciphertexts_both_fail() {
     let vault = new_vault(dir.path());
     let (_, a) = identify(&vault, "Asha", "");
     let (_, b) = identify(&vault, "Bina", "");
+    let (_, c) = identify(&vault, "Chitra", "");
+    let (_, d) = identify(&vault, "Deepa", "");
+    touch(&vault, a);
+    touch(&vault, b);
     vault.close().unwrap();
     {
         let db = sql(dir.path());
-        let get = |id: &[u8; 16]| -> Vec<u8> {
-            db.query_row("SELECT state FROM records WHERE id = ?1", [id.as_slice()], |r| r.get(0)).unwrap()
+        let swap = |table: &str, column: &str, key: &str, x: &[u8; 16], y: &[u8; 16]| {
+            let get = |id: &[u8; 16]| -> Vec<u8> {
+                db.query_row(
+                    &format!("SELECT {column} FROM {table} WHERE {key} = ?1 LIMIT 1"),
+                    [id.as_slice()],
+                    |r| r.get(0),
+                )
+                .unwrap()
+            };
+            let (vx, vy) = (get(x), get(y));
+            let put = format!("UPDATE {table} SET {column} = ?1 WHERE {key} = ?2");
+            db.execute(&put, rusqlite::params![vy, x.as_slice()])
+                .unwrap();
+            db.execute(&put, rusqlite::params![vx, y.as_slice()])
+                .unwrap();
         };
-        let (sa, sb) = (get(a.as_bytes()), get(b.as_bytes()));
-        db.execute("UPDATE records SET state = ?1 WHERE id = ?2", rusqlite::params![sb, a.as_bytes()]).unwrap();
-        db.execute("UPDATE records SET state = ?1 WHERE id = ?2", rusqlite::params![sa, b.as_bytes()]).unwrap();
+        swap("records", "state", "id", a.as_bytes(), b.as_bytes());
+        swap("ops", "body", "record", c.as_bytes(), d.as_bytes());
     }
     let vault = reopen(dir.path());
-    for id in [a, b] {
+    for id in [a, b, c, d] {
         let err = vault.get(id).unwrap_err();
         assert!(err.to_string().contains(&id.to_string()), "{err}");
     }
-    assert!(vault.list(&RecordFilter::default()).is_err(), "a list never shows swapped data");
+    assert!(
+        vault.list(&RecordFilter::default()).is_err(),
+        "a list never shows swapped data"
+    );
 }
 
 #[test]
@@ -201,15 +309,25 @@ fn a_value_moved_between_tables_fails_to_open() {
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
     let (_, id) = identify(&vault, "Chandni", "");
+    let (_, other) = identify(&vault, "Durga", "");
+    touch(&vault, id);
+    touch(&vault, other);
     vault.close().unwrap();
     {
         let db = sql(dir.path());
         // Put the record's creating op body in place of its state.
         let body: Vec<u8> = db
-            .query_row("SELECT body FROM ops WHERE record = ?1", [id.as_bytes()], |r| r.get(0))
+            .query_row(
+                "SELECT body FROM ops WHERE record = ?1 ORDER BY local_seq LIMIT 1",
+                [id.as_bytes()],
+                |r| r.get(0),
+            )
             .unwrap();
-        db.execute("UPDATE records SET state = ?1 WHERE id = ?2", rusqlite::params![body, id.as_bytes()])
-            .unwrap();
+        db.execute(
+            "UPDATE records SET state = ?1 WHERE id = ?2",
+            rusqlite::params![body, id.as_bytes()],
+        )
+        .unwrap();
     }
     let vault = reopen(dir.path());
     assert!(matches!(vault.get(id), Err(RecordError::Tampered { .. })));
@@ -218,14 +336,27 @@ fn a_value_moved_between_tables_fails_to_open() {
     {
         let db = sql(dir.path());
         let state: Vec<u8> = db
-            .query_row("SELECT state FROM records WHERE id != ?1 LIMIT 1", [id.as_bytes()], |r| r.get(0))
+            .query_row(
+                "SELECT state FROM records WHERE id = ?1",
+                [other.as_bytes()],
+                |r| r.get(0),
+            )
             .unwrap();
-        db.execute("UPDATE ops SET body = ?1 WHERE record = ?2", rusqlite::params![state, id.as_bytes()])
-            .unwrap();
+        db.execute(
+            "UPDATE ops SET body = ?1 WHERE record = ?2",
+            rusqlite::params![state, id.as_bytes()],
+        )
+        .unwrap();
     }
     let vault = reopen(dir.path());
     let report = vault.check().unwrap();
-    assert!(report.damaged.iter().any(|(t, rid)| t == "ops" && *rid == id.to_string()), "{report:?}");
+    assert!(
+        report
+            .damaged
+            .iter()
+            .any(|(t, rid)| t == "ops" && *rid == id.to_string()),
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -235,7 +366,9 @@ fn a_plaintext_column_edited_on_disk_is_caught() {
     let (case, id) = identify(&vault, "Geeta", "");
     vault.delete(case).unwrap();
     vault.close().unwrap();
-    sql(dir.path()).execute("UPDATE records SET live = 1", []).unwrap();
+    sql(dir.path())
+        .execute("UPDATE records SET live = 1", [])
+        .unwrap();
     let vault = reopen(dir.path());
     assert!(matches!(vault.get(id), Err(RecordError::Tampered { .. })));
 }
@@ -296,10 +429,19 @@ fn stamps_stay_monotonic_across_a_restart_with_the_clock_set_back() {
     let mut changes = Changes::new();
     changes.insert("age".into(), Some(Value::Integer(12)));
     vault.edit(id, changes).unwrap();
-    assert_eq!(vault.get(id).unwrap().answer("age"), Some(&Value::Integer(12)));
+    assert_eq!(
+        vault.get(id).unwrap().answer("age"),
+        Some(&Value::Integer(12))
+    );
 
     // Replaying the op log rebuilds exactly the materialized state.
-    for record in vault.list(&RecordFilter { case: Some(case), ..Default::default() }).unwrap() {
+    for record in vault
+        .list(&RecordFilter {
+            case: Some(case),
+            ..Default::default()
+        })
+        .unwrap()
+    {
         let replayed = RecordState::replay(&vault.history(record.id).unwrap());
         assert_eq!(replayed.fields, record.fields);
         assert_eq!(replayed.updated, Some(record.updated));
@@ -324,7 +466,16 @@ fn calls_from_several_threads_are_safe() {
     for h in handles {
         h.join().unwrap();
     }
-    assert_eq!(vault.list(&RecordFilter { kind: Some(RecordKind::Submission), ..Default::default() }).unwrap().len(), 100);
+    assert_eq!(
+        vault
+            .list(&RecordFilter {
+                kind: Some(RecordKind::Submission),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
+        100
+    );
     let history_seqs: std::collections::BTreeSet<u64> = vault
         .list(&RecordFilter::default())
         .unwrap()
@@ -332,6 +483,10 @@ fn calls_from_several_threads_are_safe() {
         .flat_map(|r| vault.history(r.id).unwrap())
         .map(|op| op.id.seq)
         .collect();
-    assert_eq!(history_seqs.len(), 200, "every op has its own sequence number");
+    assert_eq!(
+        history_seqs.len(),
+        200,
+        "every op has its own sequence number"
+    );
     assert_eq!(*history_seqs.iter().max().unwrap(), 200);
 }

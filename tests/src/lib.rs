@@ -71,8 +71,14 @@ pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 pub fn files_containing_text(dir: &Path, needle: &str) -> Vec<PathBuf> {
     let encodings = [
         needle.as_bytes().to_vec(),
-        needle.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
-        needle.encode_utf16().flat_map(|u| u.to_be_bytes()).collect(),
+        needle
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect(),
+        needle
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect(),
     ];
     files(dir)
         .into_iter()
@@ -89,9 +95,15 @@ pub fn files_containing_text(dir: &Path, needle: &str) -> Vec<PathBuf> {
 pub fn crash_answers(token: u64) -> safekeep_core::Answers {
     use safekeep_core::Value;
     let mut answers = safekeep_core::Answers::new();
-    answers.insert("name".into(), Value::Text(format!("Person {token:016x} देवी")));
+    answers.insert(
+        "name".into(),
+        Value::Text(format!("Person {token:016x} देवी")),
+    );
     answers.insert("age".into(), Value::Integer((token % 90) as i64));
-    answers.insert("notes".into(), Value::Text("n".repeat((token % 700) as usize)));
+    answers.insert(
+        "notes".into(),
+        Value::Text("n".repeat((token % 700) as usize)),
+    );
     answers.insert("minor".into(), Value::Boolean(token % 90 < 18));
     answers
 }

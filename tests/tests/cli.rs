@@ -32,32 +32,66 @@ fn a_coordinator_records_edits_lists_and_deletes_through_the_command() {
     let first = add(
         &vault,
         &[
-            "--answer", &format!("name={NAME}"),
-            "--answer", "age:integer=15",
-            "--answer", "sex:choice=female",
-            "--answer", "indicators:choices=debt,withheld_documents",
-            "--answer", "found_on:date=2026-11-02",
-            "--answer", "interpreter_needed:boolean=yes",
-            "--answer", "where:location=18.9647,72.8258",
-            "--answer", "advance:decimal=40000.50",
-            "--answer", &format!("found_at={PLACE}"),
+            "--answer",
+            &format!("name={NAME}"),
+            "--answer",
+            "age:integer=15",
+            "--answer",
+            "sex:choice=female",
+            "--answer",
+            "indicators:choices=debt,withheld_documents",
+            "--answer",
+            "found_on:date=2026-11-02",
+            "--answer",
+            "interpreter_needed:boolean=yes",
+            "--answer",
+            "where:location=18.9647,72.8258",
+            "--answer",
+            "advance:decimal=40000.50",
+            "--answer",
+            &format!("found_at={PLACE}"),
         ],
     );
     let case = first["case"].as_str().unwrap().to_owned();
     let id = first["submission"].as_str().unwrap().to_owned();
     let intake = ok(safekeep(&vault).args([
-        "add", "--form", "crisis_intake", "--case", &case, "--answer", &format!("notes={NOTE}"),
+        "add",
+        "--form",
+        "crisis_intake",
+        "--case",
+        &case,
+        "--answer",
+        &format!("notes={NOTE}"),
     ]));
     assert!(intake.starts_with("submission "), "{intake}");
-    assert!(!intake.contains("case "), "no new case when --case is given");
+    assert!(
+        !intake.contains("case "),
+        "no new case when --case is given"
+    );
 
-    ok(safekeep(&vault).args(["edit", &id, "--answer", "age:integer=16", "--clear", "advance"]));
+    ok(safekeep(&vault).args([
+        "edit",
+        &id,
+        "--answer",
+        "age:integer=16",
+        "--clear",
+        "advance",
+    ]));
 
-    let shown: Json = serde_json::from_str(&ok(safekeep(&vault).args(["show", &id, "--json", "--history"]))).unwrap();
+    let shown: Json = serde_json::from_str(&ok(safekeep(&vault).args([
+        "show",
+        &id,
+        "--json",
+        "--history",
+    ])))
+    .unwrap();
     let answers = &shown["answers"];
     assert_eq!(answers["name"], NAME);
     assert_eq!(answers["age"], 16);
-    assert_eq!(answers["indicators"], serde_json::json!(["debt", "withheld_documents"]));
+    assert_eq!(
+        answers["indicators"],
+        serde_json::json!(["debt", "withheld_documents"])
+    );
     assert_eq!(answers["found_on"], "2026-11-02");
     assert_eq!(answers["interpreter_needed"], true);
     assert_eq!(answers["where"]["latitude"], 18.9647);
@@ -66,12 +100,20 @@ fn a_coordinator_records_edits_lists_and_deletes_through_the_command() {
     assert_eq!(shown["history"].as_array().unwrap().len(), 2);
 
     let human = ok(safekeep(&vault).args(["show", &id]));
-    assert!(human.contains(NAME) && human.contains("(integer)"), "{human}");
+    assert!(
+        human.contains(NAME) && human.contains("(integer)"),
+        "{human}"
+    );
 
     let list: Json = serde_json::from_str(&ok(safekeep(&vault).args(["list", "--json"]))).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 3);
-    let intakes: Json =
-        serde_json::from_str(&ok(safekeep(&vault).args(["list", "--json", "--form", "crisis_intake"]))).unwrap();
+    let intakes: Json = serde_json::from_str(&ok(safekeep(&vault).args([
+        "list",
+        "--json",
+        "--form",
+        "crisis_intake",
+    ])))
+    .unwrap();
     assert_eq!(intakes.as_array().unwrap().len(), 1);
 
     ok(safekeep(&vault).args(["delete", &case]));
@@ -80,13 +122,20 @@ fn a_coordinator_records_edits_lists_and_deletes_through_the_command() {
     assert_eq!(gone.status.code(), Some(4));
 
     let check = ok(safekeep(&vault).arg("check"));
-    assert!(check.contains("check passed") && check.contains("insecure test KDF"), "{check}");
-    let check: Json = serde_json::from_str(&ok(safekeep(&vault).args(["check", "--json"]))).unwrap();
+    assert!(
+        check.contains("check passed") && check.contains("insecure test KDF"),
+        "{check}"
+    );
+    let check: Json =
+        serde_json::from_str(&ok(safekeep(&vault).args(["check", "--json"]))).unwrap();
     assert_eq!(check["ok"], true);
     assert_eq!(check["insecure_test_kdf"], true);
 
     for secret in [NAME, PLACE, NOTE, "victim_identification", "crisis_intake"] {
-        assert!(files_containing_text(&vault, secret).is_empty(), "found in clear on disk");
+        assert!(
+            files_containing_text(&vault, secret).is_empty(),
+            "found in clear on disk"
+        );
     }
 }
 
@@ -95,19 +144,31 @@ fn passphrase_change_and_recovery_through_the_command() {
     let dir = tempfile::tempdir().unwrap();
     let vault = dir.path().join("v");
     let recovery = init(&vault);
-    let id = add(&vault, &["--answer", "name=Mina"])["submission"].as_str().unwrap().to_owned();
+    let id = add(&vault, &["--answer", "name=Mina"])["submission"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
-    ok(safekeep(&vault).arg("passwd").env("SAFEKEEP_NEW_PASSPHRASE", "second passphrase"));
+    ok(safekeep(&vault)
+        .arg("passwd")
+        .env("SAFEKEEP_NEW_PASSPHRASE", "second passphrase"));
     let old = run(safekeep(&vault).arg("list"));
     assert_eq!(old.status.code(), Some(3));
-    assert_eq!(String::from_utf8_lossy(&old.stderr).trim(), "safekeep: wrong passphrase");
-    ok(safekeep(&vault).arg("list").env("SAFEKEEP_PASSPHRASE", "second passphrase"));
+    assert_eq!(
+        String::from_utf8_lossy(&old.stderr).trim(),
+        "safekeep: wrong passphrase"
+    );
+    ok(safekeep(&vault)
+        .arg("list")
+        .env("SAFEKEEP_PASSPHRASE", "second passphrase"));
 
     ok(safekeep(&vault)
         .arg("recover")
         .env("SAFEKEEP_RECOVERY_KEY", recovery.to_lowercase())
         .env("SAFEKEEP_NEW_PASSPHRASE", "third passphrase"));
-    let shown = ok(safekeep(&vault).args(["show", &id]).env("SAFEKEEP_PASSPHRASE", "third passphrase"));
+    let shown = ok(safekeep(&vault)
+        .args(["show", &id])
+        .env("SAFEKEEP_PASSPHRASE", "third passphrase"));
     assert!(shown.contains("Mina"));
 }
 
@@ -117,8 +178,12 @@ fn duress_and_the_unlock_limit_through_the_command() {
     let vault = dir.path().join("v");
     init(&vault);
     add(&vault, &["--answer", "name=Sabina Yasmin"]);
-    ok(safekeep(&vault).arg("duress").env("SAFEKEEP_DURESS_PASSPHRASE", "let me go"));
-    let coerced = ok(safekeep(&vault).arg("list").env("SAFEKEEP_PASSPHRASE", "let me go"));
+    ok(safekeep(&vault)
+        .arg("duress")
+        .env("SAFEKEEP_DURESS_PASSPHRASE", "let me go"));
+    let coerced = ok(safekeep(&vault)
+        .arg("list")
+        .env("SAFEKEEP_PASSPHRASE", "let me go"));
     assert!(coerced.contains("no records"), "{coerced}");
     assert!(files_containing_text(&vault, "Sabina").is_empty());
     assert_eq!(run(safekeep(&vault).arg("list")).status.code(), Some(3));
@@ -126,7 +191,12 @@ fn duress_and_the_unlock_limit_through_the_command() {
     let other = dir.path().join("w");
     init(&other);
     ok(safekeep(&other).args(["unlock-limit", "2"]));
-    assert_eq!(run(safekeep(&other).arg("list").env("SAFEKEEP_PASSPHRASE", "x")).status.code(), Some(3));
+    assert_eq!(
+        run(safekeep(&other).arg("list").env("SAFEKEEP_PASSPHRASE", "x"))
+            .status
+            .code(),
+        Some(3)
+    );
     let wiped = run(safekeep(&other).arg("list").env("SAFEKEEP_PASSPHRASE", "x"));
     assert_eq!(wiped.status.code(), Some(5));
     assert_eq!(run(safekeep(&other).arg("list")).status.code(), Some(4));
@@ -149,12 +219,19 @@ fn errors_are_one_clear_line_without_personal_data() {
     }
     init(&vault);
     let secret = "Sunita Oraon";
-    for bad in [format!("age:integer={secret}"), format!("born:date={secret}"), format!("name:colour={secret}")] {
+    for bad in [
+        format!("age:integer={secret}"),
+        format!("born:date={secret}"),
+        format!("name:colour={secret}"),
+    ] {
         let out = run(safekeep(&vault).args(["add", "--form", "f", "--answer", &bad]));
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(!err.contains("Sunita"), "the value leaked into the error: {err}");
+        assert!(
+            !err.contains("Sunita"),
+            "the value leaked into the error: {err}"
+        );
     }
     let missing = run(safekeep(&vault).args(["show", "00000000000000000000000000000000"]));
     assert_eq!(missing.status.code(), Some(4));

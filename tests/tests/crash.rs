@@ -35,7 +35,12 @@ fn write_and_kill(dir: &Path) -> Vec<(RecordId, u64)> {
         stdout.read_line(&mut ready).unwrap();
         if ready.trim() != "ready" {
             let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
             panic!("writer did not start: {err}");
         }
         std::thread::sleep(Duration::from_micros(random_below(25_000)));
@@ -54,7 +59,10 @@ fn write_and_kill(dir: &Path) -> Vec<(RecordId, u64)> {
         .filter(|l| *l != "ready")
         .map(|line| {
             let (id, token) = line.split_once(' ').expect("id and token");
-            (id.parse().expect("record id"), token.parse().expect("token"))
+            (
+                id.parse().expect("record id"),
+                token.parse().expect("token"),
+            )
         })
         .collect()
 }
@@ -62,7 +70,11 @@ fn write_and_kill(dir: &Path) -> Vec<(RecordId, u64)> {
 fn crash_rounds(kills: usize) {
     let dir = tempfile::tempdir().unwrap();
     let passphrase = Passphrase::new(safekeep_tests::PASSPHRASE);
-    Vault::create(dir.path(), &passphrase, options()).unwrap().0.close().unwrap();
+    Vault::create(dir.path(), &passphrase, options())
+        .unwrap()
+        .0
+        .close()
+        .unwrap();
     let mut acknowledged: BTreeMap<RecordId, u64> = BTreeMap::new();
     for round in 0..kills {
         acknowledged.extend(write_and_kill(dir.path()));
@@ -71,19 +83,34 @@ fn crash_rounds(kills: usize) {
         let report = vault.check().unwrap();
         assert!(report.is_ok(), "round {round}: {report:?}");
         let stored: BTreeMap<RecordId, _> = vault
-            .list(&RecordFilter { form: Some("victim_identification".into()), ..Default::default() })
+            .list(&RecordFilter {
+                form: Some("victim_identification".into()),
+                ..Default::default()
+            })
             .unwrap()
             .into_iter()
             .map(|r| (r.id, r.answers()))
             .collect();
         for (id, token) in &acknowledged {
-            let answers = stored.get(id).unwrap_or_else(|| panic!("round {round}: record {id} lost"));
-            assert_eq!(answers, &safekeep_tests::crash_answers(*token), "round {round}: record {id}");
+            let answers = stored
+                .get(id)
+                .unwrap_or_else(|| panic!("round {round}: record {id} lost"));
+            assert_eq!(
+                answers,
+                &safekeep_tests::crash_answers(*token),
+                "round {round}: record {id}"
+            );
         }
         vault.close().unwrap();
     }
-    assert!(acknowledged.len() > kills / 2, "the writer hardly wrote anything");
-    eprintln!("{kills} kills, {} acknowledged records, all intact", acknowledged.len());
+    assert!(
+        acknowledged.len() > kills / 2,
+        "the writer hardly wrote anything"
+    );
+    eprintln!(
+        "{kills} kills, {} acknowledged records, all intact",
+        acknowledged.len()
+    );
 }
 
 #[test]
@@ -96,6 +123,9 @@ fn killed_mid_save_two_hundred_times_no_acknowledged_record_is_lost() {
 #[test]
 #[ignore]
 fn killed_mid_save_thousands_of_times() {
-    let kills = std::env::var("SAFEKEEP_CRASH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let kills = std::env::var("SAFEKEEP_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     crash_rounds(kills);
 }

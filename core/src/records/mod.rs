@@ -216,6 +216,7 @@ impl Batch<'_> {
         mut state: RecordState,
         body: OpBody,
     ) -> Result<(), RecordError> {
+        let creates = matches!(body, OpBody::Create { .. });
         let op = Op {
             id: OpId {
                 device: self.device,
@@ -225,12 +226,12 @@ impl Batch<'_> {
             stamp: self.hlc.tick(),
             body,
         };
-        Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
-        state.apply(&op);
-        Store::put_record(
-            &self.tx,
-            &sealed::seal_state(self.sealer, self.form_hasher, record, &state)?,
-        )?;
+        let local_seq = Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
+        state.apply_owned(op);
+        // A new record's state is its creating op: point at it instead of sealing a copy.
+        let origin = creates.then_some(local_seq);
+        let row = sealed::seal_state(self.sealer, self.form_hasher, record, &state, origin)?;
+        Store::put_record(&self.tx, &row)?;
         self.next_seq += 1;
         Ok(())
     }
@@ -256,9 +257,12 @@ impl Batch<'_> {
     ) -> Result<RecordId, RecordError> {
         check_names(answers.keys())?;
         if let Some(case_id) = case {
-            let case_state = self.live(case_id)?;
-            if case_state.header.map(|h| h.kind) != Some(RecordKind::Case) {
-                return Err(RecordError::NotACase(case_id));
+            // Only cases have no case of their own; no need to open the case to know.
+            match Store::record_flags(&self.tx, case_id.as_bytes())? {
+                None => return Err(RecordError::NotFound(case_id)),
+                Some((false, _)) => return Err(RecordError::Deleted(case_id)),
+                Some((true, true)) => return Err(RecordError::NotACase(case_id)),
+                Some((true, false)) => {}
             }
         }
         if form.as_ref().is_some_and(|f| f.id.trim().is_empty()) {
@@ -460,14 +464,19 @@ impl Vault {
         self.with_unlocked(RecordError::Locked, |u| {
             let row_filter = RowFilter {
                 case_id: None,
-                form_tag: filter.form.as_ref().map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
+                form_tag: filter
+                    .form
+                    .as_ref()
+                    .map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
                 include_deleted: filter.include_deleted,
             };
             Store::for_each_record(u.store.conn(), &row_filter, |row| {
                 let (id, state) = sealed::open_state(&u.sealer, &row)?;
                 if let Some(record) = Record::from_state(id, state) {
                     let kind_ok = filter.kind.is_none_or(|k| k == record.kind);
-                    let case_ok = filter.case.is_none_or(|c| record.case == Some(c) || record.id == c);
+                    let case_ok = filter
+                        .case
+                        .is_none_or(|c| record.case == Some(c) || record.id == c);
                     if kind_ok && case_ok {
                         visit(record);
                     }

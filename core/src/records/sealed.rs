@@ -8,8 +8,8 @@ use super::RecordError;
 use crate::crypto::{CryptoError, KeyedHasher, Place, Sealer};
 use crate::ids::RecordId;
 use crate::store::{OpRow, RecordRow, Store};
-use crate::sync::Op;
 use crate::sync::merge::RecordState;
+use crate::sync::{Op, OpBody};
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -75,23 +75,31 @@ pub(crate) fn open_op(sealer: &Sealer, row: &OpRow) -> Result<Op, RecordError> {
     Ok(op)
 }
 
+/// The row for a record's state: sealed, or (with `origin`, the creating op's
+/// `local_seq`) no copy at all when the state is exactly that op's replay.
 pub(crate) fn seal_state(
     sealer: &Sealer,
     form_hasher: &KeyedHasher,
     id: RecordId,
     state: &RecordState,
+    origin: Option<i64>,
 ) -> Result<RecordRow, RecordError> {
-    let plain = zeroize::Zeroizing::new(
-        postcard::to_allocvec(state)
-            .map_err(|_| RecordError::InvalidInput("record cannot be encoded"))?,
-    );
-    let sealed = sealer.seal(
-        Place {
-            table: "records",
-            row: id.as_bytes(),
-        },
-        &plain,
-    )?;
+    let sealed = match origin {
+        Some(_) => None,
+        None => {
+            let plain = zeroize::Zeroizing::new(
+                postcard::to_allocvec(state)
+                    .map_err(|_| RecordError::InvalidInput("record cannot be encoded"))?,
+            );
+            Some(sealer.seal(
+                Place {
+                    table: "records",
+                    row: id.as_bytes(),
+                },
+                &plain,
+            )?)
+        }
+    };
     let header = state.header.as_ref();
     Ok(RecordRow {
         id: id.0.to_vec(),
@@ -101,6 +109,8 @@ pub(crate) fn seal_state(
             .map(|f| form_hasher.hash(f.id.as_bytes()).to_vec()),
         live: state.deleted.is_none(),
         state: sealed,
+        origin,
+        origin_op: None,
     })
 }
 
@@ -109,20 +119,33 @@ pub(crate) fn open_state(
     row: &RecordRow,
 ) -> Result<(RecordId, RecordState), RecordError> {
     let id = RecordId::from_slice(&row.id).map_err(|_| tampered("records", &row.id))?;
-    let plain = sealer
-        .open(
-            Place {
+    let state = match (&row.state, &row.origin_op) {
+        (Some(sealed), _) => {
+            let plain = sealer
+                .open(
+                    Place {
+                        table: "records",
+                        row: id.as_bytes(),
+                    },
+                    sealed,
+                )
+                .map_err(|e| opened(e, "records", &row.id))?;
+            postcard::from_bytes(&plain).map_err(|_| RecordError::Undecodable {
                 table: "records",
-                row: id.as_bytes(),
-            },
-            &row.state,
-        )
-        .map_err(|e| opened(e, "records", &row.id))?;
-    let state: RecordState =
-        postcard::from_bytes(&plain).map_err(|_| RecordError::Undecodable {
-            table: "records",
-            id: id.to_string(),
-        })?;
+                id: id.to_string(),
+            })?
+        }
+        (None, Some(op_row)) => {
+            let op = open_op(sealer, op_row).map_err(|_| tampered("records", &row.id))?;
+            if op.record != id || !matches!(op.body, OpBody::Create { .. }) {
+                return Err(tampered("records", &row.id));
+            }
+            let mut state = RecordState::default();
+            state.apply_owned(op);
+            state
+        }
+        (None, None) => return Err(tampered("records", &row.id)),
+    };
     let case = state
         .header
         .as_ref()

@@ -41,48 +41,55 @@ pub struct RecordState {
 impl RecordState {
     /// Applies one op. Commutative, associative and idempotent over ops of one record.
     pub fn apply(&mut self, op: &Op) {
-        match &op.body {
+        self.apply_owned(op.clone());
+    }
+
+    /// [`RecordState::apply`] for an op the caller no longer needs (moves, no copies).
+    pub fn apply_owned(&mut self, op: Op) {
+        let stamp = op.stamp;
+        match op.body {
             OpBody::Create {
                 kind,
                 case,
                 form,
                 fields,
             } => {
-                let header = Header {
-                    kind: *kind,
-                    case: *case,
-                    form: form.clone(),
-                    created: op.stamp,
-                };
                 // Record ids are random, so two creates for one id do not happen; if
                 // they did, the earliest wins on every device alike.
                 match &self.header {
-                    Some(existing) if existing.created <= op.stamp => {}
-                    _ => self.header = Some(header),
+                    Some(existing) if existing.created <= stamp => {}
+                    _ => {
+                        self.header = Some(Header {
+                            kind,
+                            case,
+                            form,
+                            created: stamp,
+                        })
+                    }
                 }
-                self.apply_fields(fields, op.stamp);
+                self.apply_fields(fields, stamp);
             }
-            OpBody::Set { fields } => self.apply_fields(fields, op.stamp),
+            OpBody::Set { fields } => self.apply_fields(fields, stamp),
             OpBody::Tombstone { .. } => {
-                self.deleted = self.deleted.max(Some(op.stamp));
+                self.deleted = self.deleted.max(Some(stamp));
             }
         }
-        self.updated = self.updated.max(Some(op.stamp));
+        self.updated = self.updated.max(Some(stamp));
     }
 
-    fn apply_fields(&mut self, fields: &[FieldSet], stamp: Stamp) {
+    fn apply_fields(&mut self, fields: Vec<FieldSet>, stamp: Stamp) {
         for set in fields {
             match self.fields.get_mut(&set.name) {
                 Some(current) if current.stamp >= stamp => {}
                 Some(current) => {
-                    current.value = set.value.clone();
+                    current.value = set.value;
                     current.stamp = stamp;
                 }
                 None => {
                     self.fields.insert(
-                        set.name.clone(),
+                        set.name,
                         FieldState {
-                            value: set.value.clone(),
+                            value: set.value,
                             stamp,
                         },
                     );

@@ -390,11 +390,11 @@ impl Vault {
             Unlock::RecoveryKey(recovery) => {
                 let mut found = None;
                 for slot in &file.slots {
-                    if let SlotKind::Recovery { salt } = &slot.kind {
-                        if let Ok(key) = slot.open(vault_id, &recovery.derive_kek(salt)) {
-                            found = Some(key);
-                            break;
-                        }
+                    if let SlotKind::Recovery { salt } = &slot.kind
+                        && let Ok(key) = slot.open(vault_id, &recovery.derive_kek(salt))
+                    {
+                        found = Some(key);
+                        break;
                     }
                 }
                 found.ok_or(VaultError::WrongRecoveryKey)
@@ -430,11 +430,11 @@ impl Vault {
                 Self::unlocked(store, data_key, vault_id, options)
             }
             Err(err) => {
-                if let Some(limit) = file.max_failed_unlocks {
-                    if file.failed_unlocks >= limit {
-                        wipe::wipe_dir(dir)?;
-                        return Err(VaultError::Wiped);
-                    }
+                if let Some(limit) = file.max_failed_unlocks
+                    && file.failed_unlocks >= limit
+                {
+                    wipe::wipe_dir(dir)?;
+                    return Err(VaultError::Wiped);
                 }
                 Err(err)
             }

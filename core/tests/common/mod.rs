@@ -17,7 +17,9 @@ pub fn passphrase() -> Passphrase {
 }
 
 pub fn new_vault(dir: &Path) -> Vault {
-    Vault::create(dir, &passphrase(), options()).expect("create vault").0
+    Vault::create(dir, &passphrase(), options())
+        .expect("create vault")
+        .0
 }
 
 pub fn text(s: &str) -> Value {
@@ -25,7 +27,10 @@ pub fn text(s: &str) -> Value {
 }
 
 pub fn answers(pairs: &[(&str, Value)]) -> Answers {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
 }
 
 /// Saves one identification in a new case; returns (case, submission).
@@ -55,7 +60,10 @@ pub fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if entry.file_type().expect("file type").is_dir() {
                 stack.push(entry.path());
             } else {
-                out.push((entry.path(), std::fs::read(entry.path()).expect("read file")));
+                out.push((
+                    entry.path(),
+                    std::fs::read(entry.path()).expect("read file"),
+                ));
             }
         }
     }
@@ -68,8 +76,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Files under `dir` holding `needle` as UTF-8, UTF-16LE or UTF-16BE.
 pub fn files_containing_text(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let le: Vec<u8> = needle.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-    let be: Vec<u8> = needle.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+    let le: Vec<u8> = needle
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
+    let be: Vec<u8> = needle
+        .encode_utf16()
+        .flat_map(|u| u.to_be_bytes())
+        .collect();
     files(dir)
         .into_iter()
         .filter(|(_, bytes)| {

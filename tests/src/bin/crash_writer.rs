@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use safekeep_core::{FormRef, Passphrase, Unlock, Vault, VaultOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(std::env::args_os().nth(1).ok_or("usage: crash_writer VAULT_DIR")?);
+    let dir = PathBuf::from(
+        std::env::args_os()
+            .nth(1)
+            .ok_or("usage: crash_writer VAULT_DIR")?,
+    );
     let options = VaultOptions::default().insecure_fast_kdf_for_tests();
     let passphrase = Passphrase::new(safekeep_tests::PASSPHRASE);
     let vault = Vault::open(&dir, Unlock::Passphrase(&passphrase), options)?;
