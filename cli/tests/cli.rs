@@ -1,6 +1,8 @@
 //! The `safekeep` command end to end, on real vault folders.
 
-use safekeep_tests::{files_containing_text, ok, run, safekeep};
+mod common;
+
+use common::{files_containing_text, ok, run, safekeep};
 use serde_json::Value as Json;
 
 const NAME: &str = "शबनम परवीन";
