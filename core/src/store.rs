@@ -328,6 +328,16 @@ impl Store {
         Ok(())
     }
 
+    /// One op by its id.
+    pub fn op(conn: &Connection, device: &[u8], seq: u64) -> Result<Option<OpRow>, StoreError> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT device, seq, record, body FROM ops WHERE device = ?1 AND seq = ?2",
+            )?
+            .query_row(params![device, seq as i64], Self::op_from_row)
+            .optional()?)
+    }
+
     /// The highest sequence number `device` has written, if any.
     pub fn last_seq(conn: &Connection, device: &[u8]) -> Result<Option<u64>, StoreError> {
         let seq: Option<i64> = conn

@@ -364,13 +364,29 @@ fn a_plaintext_column_edited_on_disk_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
     let (case, id) = identify(&vault, "Geeta", "");
+    let (_, other) = identify(&vault, "Hema", "");
+    let (_, third) = identify(&vault, "Indu", "");
     vault.delete(case).unwrap();
     vault.close().unwrap();
-    sql(dir.path())
-        .execute("UPDATE records SET live = 1", [])
+    {
+        let db = sql(dir.path());
+        // Undelete by hand.
+        db.execute("UPDATE records SET live = 1 WHERE id = ?1", [id.as_bytes()])
+            .unwrap();
+        // Point a never-edited record at another record's creating op.
+        db.execute(
+            "UPDATE records SET origin = (SELECT origin FROM records WHERE id = ?1) WHERE id = ?2",
+            [third.as_bytes(), other.as_bytes()],
+        )
         .unwrap();
+    }
     let vault = reopen(dir.path());
     assert!(matches!(vault.get(id), Err(RecordError::Tampered { .. })));
+    let err = vault.get(other).unwrap_err();
+    assert!(
+        matches!(err, RecordError::Tampered { .. }) && err.to_string().contains(&other.to_string())
+    );
+    assert!(vault.get(third).is_ok());
 }
 
 #[test]

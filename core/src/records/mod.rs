@@ -396,11 +396,11 @@ impl Vault {
             let out = f(&mut batch)?;
             let Batch {
                 tx,
-                hlc,
                 next_seq: after,
                 ..
             } = batch;
-            Store::set_meta(&tx, "clock", &hlc.last().mark_bytes())?;
+            // The clock's high-water mark is persisted by the ops themselves: the
+            // newest op's stamp is read back at unlock.
             tx.commit().map_err(StoreError::from)?;
             *next_seq = after;
             Ok(out)
@@ -508,6 +508,14 @@ impl Vault {
             Ok(ops)
         })
     }
+}
+
+/// The stamp of a stored op (used to resume the clock at unlock).
+pub(crate) fn open_op_stamp(
+    sealer: &Sealer,
+    row: &crate::store::OpRow,
+) -> Result<Stamp, RecordError> {
+    Ok(sealed::open_op(sealer, row)?.stamp)
 }
 
 /// Opens every sealed value and compares each record's state with a replay of its ops.

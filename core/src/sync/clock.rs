@@ -1,6 +1,7 @@
 //! The hybrid logical clock: physical milliseconds, a counter, and the device id as the
 //! final tie-break. Stamps from one device only ever increase, across restarts (the
-//! high-water mark is persisted with every op) and when the system clock jumps back.
+//! high-water mark is every op's own stamp, read back at unlock) and when the system
+//! clock jumps back.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -25,24 +26,6 @@ impl Stamp {
     /// The reading as a UTC date-time, for display.
     pub fn datetime(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         chrono::DateTime::from_timestamp_millis(i64::try_from(self.wall_ms).ok()?)
-    }
-
-    /// Encodes the physical and logical parts for persistence (the device is stored apart).
-    pub(crate) fn mark_bytes(&self) -> [u8; 12] {
-        let mut out = [0u8; 12];
-        out[..8].copy_from_slice(&self.wall_ms.to_be_bytes());
-        out[8..].copy_from_slice(&self.counter.to_be_bytes());
-        out
-    }
-
-    pub(crate) fn from_mark_bytes(bytes: &[u8], device: DeviceId) -> Option<Self> {
-        let wall = <[u8; 8]>::try_from(bytes.get(..8)?).ok()?;
-        let counter = <[u8; 4]>::try_from(bytes.get(8..12)?).ok()?;
-        Some(Self {
-            wall_ms: u64::from_be_bytes(wall),
-            counter: u32::from_be_bytes(counter),
-            device,
-        })
     }
 }
 
@@ -142,9 +125,8 @@ mod tests {
         let c = hlc.tick();
         assert!(a < b && b < c);
         assert_eq!(c.wall_ms, 1_000_000);
-        // A restart resumes from the persisted mark.
-        let restored = Stamp::from_mark_bytes(&c.mark_bytes(), device).unwrap();
-        let mut again = Hlc::resume(clock.clone(), device, Some(restored));
+        // A restart resumes from the persisted mark (the newest op's stamp).
+        let mut again = Hlc::resume(clock.clone(), device, Some(c));
         assert!(again.tick() > c);
         clock.0.store(2_000_000, Ordering::SeqCst);
         assert_eq!(again.tick().wall_ms, 2_000_000);

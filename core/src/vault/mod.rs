@@ -23,7 +23,7 @@ use crate::crypto::{
 };
 use crate::ids::{DeviceId, VaultId};
 use crate::store::{Store, StoreError};
-use crate::sync::{Clock, Hlc, Stamp, SystemClock};
+use crate::sync::{Clock, Hlc, SystemClock};
 use keyslots::{DuressSlot, Keyslot, KeyslotError, KeyslotFile, SlotKind};
 
 /// The database file's name inside a vault folder.
@@ -483,9 +483,18 @@ impl Vault {
         let device = Store::meta(conn, "device_id")?
             .and_then(|b| DeviceId::from_slice(&b).ok())
             .ok_or_else(|| VaultError::Corrupt("the device id is missing".into()))?;
-        let mark = Store::meta(conn, "clock")?.and_then(|b| Stamp::from_mark_bytes(&b, device));
-        let next_seq = Store::last_seq(conn, device.as_bytes())?.unwrap_or(0) + 1;
-        let hlc = Hlc::resume(options.clock.clone(), device, mark);
+        let last_seq = Store::last_seq(conn, device.as_bytes())?;
+        // The clock resumes from this device's last op: every tick is committed with
+        // its op, so the newest op's stamp is the persisted high-water mark.
+        let last_op_stamp = match last_seq {
+            Some(seq) => Store::op(conn, device.as_bytes(), seq)?
+                .map(|row| crate::records::open_op_stamp(&sealer, &row))
+                .transpose()
+                .map_err(|e| VaultError::Corrupt(e.to_string()))?,
+            None => None,
+        };
+        let next_seq = last_seq.unwrap_or(0) + 1;
+        let hlc = Hlc::resume(options.clock.clone(), device, last_op_stamp);
         let form_hasher = KeyedHasher::derive(&data_key, "records.form");
         Ok(Unlocked {
             store,
