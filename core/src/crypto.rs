@@ -23,6 +23,8 @@ const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
 /// Bytes a sealed value adds to its plaintext.
 pub const SEAL_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
+/// Longest associated data a [`Place`] may produce (table and row ids are short).
+const AAD_MAX: usize = 128;
 /// Length of every KDF salt.
 pub const SALT_LEN: usize = 16;
 
@@ -48,6 +50,9 @@ pub enum CryptoError {
     /// The operating system's random generator failed.
     #[error("random generator unavailable")]
     Random,
+    /// A [`Place`] whose table name and row id are too long to bind.
+    #[error("place of a sealed value is too long")]
+    PlaceTooLong,
     /// A recovery key that is not well-formed (length, characters or checksum).
     #[error("recovery key is not valid: check every group of four characters")]
     InvalidRecoveryKey,
@@ -257,15 +262,33 @@ impl Sealer {
         }
     }
 
-    fn associated_data(&self, place: Place<'_>, version: u8, out: &mut Vec<u8>) {
-        out.clear();
-        out.extend_from_slice(b"safekeep/seal");
-        out.push(version);
-        out.extend_from_slice(&self.vault_id);
-        out.extend_from_slice(&(place.table.len() as u32).to_le_bytes());
-        out.extend_from_slice(place.table.as_bytes());
-        out.extend_from_slice(&(place.row.len() as u32).to_le_bytes());
-        out.extend_from_slice(place.row);
+    /// The associated data, built in a stack buffer: "safekeep/seal" ‖ version ‖
+    /// vault id ‖ table (length-prefixed) ‖ row (length-prefixed).
+    fn associated_data<'b>(
+        &self,
+        place: Place<'_>,
+        version: u8,
+        buf: &'b mut [u8; AAD_MAX],
+    ) -> Result<&'b [u8], CryptoError> {
+        let parts: [&[u8]; 7] = [
+            b"safekeep/seal",
+            &[version],
+            &self.vault_id,
+            &(place.table.len() as u32).to_le_bytes(),
+            place.table.as_bytes(),
+            &(place.row.len() as u32).to_le_bytes(),
+            place.row,
+        ];
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total > buf.len() {
+            return Err(CryptoError::PlaceTooLong);
+        }
+        let mut at = 0;
+        for part in parts {
+            buf[at..at + part.len()].copy_from_slice(part);
+            at += part.len();
+        }
+        Ok(&buf[..total])
     }
 
     /// Seals `plaintext` for `place` with a fresh random nonce.
@@ -275,11 +298,11 @@ impl Sealer {
         out.push(SEAL_VERSION);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(plaintext);
-        let mut aad = Vec::with_capacity(64);
-        self.associated_data(place, SEAL_VERSION, &mut aad);
+        let mut aad = [0u8; AAD_MAX];
+        let aad = self.associated_data(place, SEAL_VERSION, &mut aad)?;
         let tag = self
             .cipher
-            .encrypt_in_place_detached(XNonce::from_slice(&nonce), &aad, &mut out[1 + NONCE_LEN..])
+            .encrypt_in_place_detached(XNonce::from_slice(&nonce), aad, &mut out[1 + NONCE_LEN..])
             .map_err(|_| CryptoError::Unauthentic)?;
         out.extend_from_slice(&tag);
         Ok(out)
@@ -287,6 +310,21 @@ impl Sealer {
 
     /// Opens a value sealed for `place`. The plaintext is zeroized when dropped.
     pub fn open(&self, place: Place<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let mut out = Zeroizing::new(Vec::new());
+        self.open_into(place, sealed, &mut out)?;
+        Ok(out)
+    }
+
+    /// Opens a value sealed for `place` into `out` (cleared first), so a scan over many
+    /// values reuses one buffer. The caller zeroizes `out` when done (a
+    /// `Zeroizing<Vec<u8>>` does); on failure `out` is left empty.
+    pub fn open_into(
+        &self,
+        place: Place<'_>,
+        sealed: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        out.clear();
         let (&version, rest) = sealed.split_first().ok_or(CryptoError::Truncated)?;
         if version != SEAL_VERSION {
             return Err(CryptoError::UnknownVersion(version));
@@ -296,18 +334,21 @@ impl Sealer {
         }
         let (nonce, rest) = rest.split_at(NONCE_LEN);
         let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
-        let mut buf = Zeroizing::new(ciphertext.to_vec());
-        let mut aad = Vec::with_capacity(64);
-        self.associated_data(place, version, &mut aad);
-        self.cipher
-            .decrypt_in_place_detached(
-                XNonce::from_slice(nonce),
-                &aad,
-                &mut buf,
-                Tag::from_slice(tag),
-            )
-            .map_err(|_| CryptoError::Unauthentic)?;
-        Ok(buf)
+        let mut aad = [0u8; AAD_MAX];
+        let aad = self.associated_data(place, version, &mut aad)?;
+        out.extend_from_slice(ciphertext);
+        let opened = self.cipher.decrypt_in_place_detached(
+            XNonce::from_slice(nonce),
+            aad,
+            out,
+            Tag::from_slice(tag),
+        );
+        if opened.is_err() {
+            // The buffer holds unauthenticated bytes: never hand them out.
+            out.clear();
+            return Err(CryptoError::Unauthentic);
+        }
+        Ok(())
     }
 
     /// Wraps another key for `place` (a keyslot).

@@ -70,8 +70,7 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          origin    INTEGER,
          CHECK ((state IS NULL) <> (origin IS NULL))
      ) STRICT;
-     CREATE INDEX records_by_case ON records (case_id) WHERE case_id IS NOT NULL;
-     CREATE INDEX records_by_form ON records (form_tag) WHERE form_tag IS NOT NULL;",
+     CREATE INDEX records_by_case ON records (case_id) WHERE case_id IS NOT NULL;",
 )];
 
 /// Reads a record row with, for a record never changed since creation, its creating op.
@@ -99,6 +98,59 @@ pub struct RecordRow {
     pub origin: Option<i64>,
     /// That op, joined in on reads.
     pub origin_op: Option<OpRow>,
+}
+
+/// A `records` row borrowed from SQLite's buffers while a scan is on it (no copies).
+#[derive(Debug, Clone, Copy)]
+pub struct RecordView<'a> {
+    /// Random record id.
+    pub id: &'a [u8],
+    /// The case this record belongs to, if any.
+    pub case_id: Option<&'a [u8]>,
+    /// False once tombstoned.
+    pub live: bool,
+    /// Sealed materialized state, or `None` while the creating op is the state.
+    pub state: Option<&'a [u8]>,
+    /// The creating op, when `state` is `None`.
+    pub origin_op: Option<OpView<'a>>,
+}
+
+/// An `ops` row borrowed from SQLite's buffers.
+#[derive(Debug, Clone, Copy)]
+pub struct OpView<'a> {
+    /// Device that made the op.
+    pub device: &'a [u8],
+    /// That device's sequence number.
+    pub seq: u64,
+    /// The record the op changes.
+    pub record: &'a [u8],
+    /// Sealed op.
+    pub body: &'a [u8],
+}
+
+impl RecordRow {
+    /// The row as a borrowed view.
+    pub fn view(&self) -> RecordView<'_> {
+        RecordView {
+            id: &self.id,
+            case_id: self.case_id.as_deref(),
+            live: self.live,
+            state: self.state.as_deref(),
+            origin_op: self.origin_op.as_ref().map(OpRow::view),
+        }
+    }
+}
+
+impl OpRow {
+    /// The row as a borrowed view.
+    pub fn view(&self) -> OpView<'_> {
+        OpView {
+            device: &self.device,
+            seq: self.seq,
+            record: &self.record,
+            body: &self.body,
+        }
+    }
 }
 
 /// One row of the `ops` table.
@@ -253,6 +305,28 @@ impl Store {
         })
     }
 
+    fn view_from_row<'a>(r: &'a rusqlite::Row<'_>) -> rusqlite::Result<RecordView<'a>> {
+        let blob = |i: usize| -> rusqlite::Result<Option<&'a [u8]>> {
+            Ok(r.get_ref(i)?.as_blob_or_null()?)
+        };
+        let origin_op = match blob(6)? {
+            Some(device) => Some(OpView {
+                device,
+                seq: r.get::<_, i64>(7)? as u64,
+                record: blob(8)?.unwrap_or_default(),
+                body: blob(9)?.unwrap_or_default(),
+            }),
+            None => None,
+        };
+        Ok(RecordView {
+            id: blob(0)?.unwrap_or_default(),
+            case_id: blob(1)?,
+            live: r.get(3)?,
+            state: blob(4)?,
+            origin_op,
+        })
+    }
+
     /// One record's row.
     pub fn record(conn: &Connection, id: &[u8]) -> Result<Option<RecordRow>, StoreError> {
         Ok(conn
@@ -273,7 +347,7 @@ impl Store {
     pub fn for_each_record<E: From<StoreError>>(
         conn: &Connection,
         filter: &RowFilter,
-        mut visit: impl FnMut(RecordRow) -> Result<(), E>,
+        mut visit: impl FnMut(RecordView<'_>) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -291,7 +365,7 @@ impl Store {
             ])
             .map_err(StoreError::from)?;
         while let Some(row) = rows.next().map_err(StoreError::from)? {
-            visit(Self::record_from_row(row).map_err(StoreError::from)?)?;
+            visit(Self::view_from_row(row).map_err(StoreError::from)?)?;
         }
         Ok(())
     }

@@ -206,6 +206,8 @@ pub struct Batch<'a> {
     hlc: &'a mut Hlc,
     device: DeviceId,
     next_seq: u64,
+    /// A case already found live in this batch (bulk saves into one case look it up once).
+    live_case: Option<RecordId>,
 }
 
 impl Batch<'_> {
@@ -227,10 +229,13 @@ impl Batch<'_> {
             body,
         };
         let local_seq = Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
-        state.apply_owned(op);
-        // A new record's state is its creating op: point at it instead of sealing a copy.
-        let origin = creates.then_some(local_seq);
-        let row = sealed::seal_state(self.sealer, self.form_hasher, record, &state, origin)?;
+        let row = if creates {
+            // A new record's state is its creating op: point at it instead of sealing a copy.
+            sealed::created_row(self.form_hasher, &op, local_seq)
+        } else {
+            state.apply_owned(op);
+            sealed::sealed_row(self.sealer, self.form_hasher, record, &state)?
+        };
         Store::put_record(&self.tx, &row)?;
         self.next_seq += 1;
         Ok(())
@@ -256,13 +261,13 @@ impl Batch<'_> {
         answers: Answers,
     ) -> Result<RecordId, RecordError> {
         check_names(answers.keys())?;
-        if let Some(case_id) = case {
+        if let Some(case_id) = case.filter(|c| self.live_case != Some(*c)) {
             // Only cases have no case of their own; no need to open the case to know.
             match Store::record_flags(&self.tx, case_id.as_bytes())? {
                 None => return Err(RecordError::NotFound(case_id)),
                 Some((false, _)) => return Err(RecordError::Deleted(case_id)),
                 Some((true, true)) => return Err(RecordError::NotACase(case_id)),
-                Some((true, false)) => {}
+                Some((true, false)) => self.live_case = Some(case_id),
             }
         }
         if form.as_ref().is_some_and(|f| f.id.trim().is_empty()) {
@@ -344,6 +349,7 @@ impl Batch<'_> {
     /// Deletes a record (a tombstone). Deleting a case deletes its submissions and
     /// service entries too.
     pub fn delete(&mut self, id: RecordId) -> Result<(), RecordError> {
+        self.live_case = None;
         let state = self.live(id)?;
         if state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Case) {
             let mut children = Vec::new();
@@ -352,7 +358,7 @@ impl Batch<'_> {
                 ..RowFilter::default()
             };
             Store::for_each_record(&self.tx, &filter, |row| {
-                children.push(row.id);
+                children.push(row.id.to_vec());
                 Ok::<_, StoreError>(())
             })?;
             for child in children {
@@ -392,6 +398,7 @@ impl Vault {
                 hlc,
                 device: *device,
                 next_seq: *next_seq,
+                live_case: None,
             };
             let out = f(&mut batch)?;
             let Batch {
@@ -470,8 +477,9 @@ impl Vault {
                     .map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
                 include_deleted: filter.include_deleted,
             };
+            let mut scratch = zeroize::Zeroizing::new(Vec::new());
             Store::for_each_record(u.store.conn(), &row_filter, |row| {
-                let (id, state) = sealed::open_state(&u.sealer, &row)?;
+                let (id, state) = sealed::open_state(&u.sealer, row, &mut scratch)?;
                 if let Some(record) = Record::from_state(id, state) {
                     let kind_ok = filter.kind.is_none_or(|k| k == record.kind);
                     let case_ok = filter
@@ -497,9 +505,10 @@ impl Vault {
     /// Every op that touched a record, oldest first: who changed what, and when.
     pub fn history(&self, id: RecordId) -> Result<Vec<Op>, RecordError> {
         self.with_unlocked(RecordError::Locked, |u| {
+            let mut scratch = zeroize::Zeroizing::new(Vec::new());
             let mut ops = Store::ops_of(u.store.conn(), id.as_bytes())?
                 .iter()
-                .map(|row| sealed::open_op(&u.sealer, row))
+                .map(|row| sealed::open_op(&u.sealer, row.view(), &mut scratch))
                 .collect::<Result<Vec<_>, _>>()?;
             if ops.is_empty() {
                 return Err(RecordError::NotFound(id));
@@ -515,15 +524,17 @@ pub(crate) fn open_op_stamp(
     sealer: &Sealer,
     row: &crate::store::OpRow,
 ) -> Result<Stamp, RecordError> {
-    Ok(sealed::open_op(sealer, row)?.stamp)
+    let mut scratch = zeroize::Zeroizing::new(Vec::new());
+    Ok(sealed::open_op(sealer, row.view(), &mut scratch)?.stamp)
 }
 
 /// Opens every sealed value and compares each record's state with a replay of its ops.
 pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(), StoreError> {
     let conn = u.store.conn();
+    let mut scratch = zeroize::Zeroizing::new(Vec::new());
     let mut by_record: BTreeMap<Vec<u8>, Vec<Op>> = BTreeMap::new();
     Store::for_each_op(conn, |row| {
-        match sealed::open_op(&u.sealer, &row) {
+        match sealed::open_op(&u.sealer, row.view(), &mut scratch) {
             Ok(op) => {
                 report.sealed_values_ok += 1;
                 by_record.entry(row.record).or_default().push(op);
@@ -537,17 +548,15 @@ pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(),
         ..RowFilter::default()
     };
     Store::for_each_record(conn, &filter, |row| {
-        match sealed::open_state(&u.sealer, &row) {
+        match sealed::open_state(&u.sealer, row, &mut scratch) {
             Ok((id, state)) => {
                 report.sealed_values_ok += 1;
-                let ops = by_record.remove(&row.id).unwrap_or_default();
+                let ops = by_record.remove(row.id).unwrap_or_default();
                 if RecordState::replay(&ops) != state {
                     report.replay_mismatches.push(id.to_string());
                 }
             }
-            Err(_) => report
-                .damaged
-                .push(("records".into(), sealed::hex(&row.id))),
+            Err(_) => report.damaged.push(("records".into(), sealed::hex(row.id))),
         }
         Ok::<_, StoreError>(())
     })?;

@@ -7,7 +7,7 @@ use rusqlite::Connection;
 use super::RecordError;
 use crate::crypto::{CryptoError, KeyedHasher, Place, Sealer};
 use crate::ids::RecordId;
-use crate::store::{OpRow, RecordRow, Store};
+use crate::store::{OpRow, OpView, RecordRow, RecordView, Store};
 use crate::sync::merge::RecordState;
 use crate::sync::{Op, OpBody};
 
@@ -50,109 +50,129 @@ pub(crate) fn seal_op(sealer: &Sealer, op: &Op) -> Result<OpRow, RecordError> {
     })
 }
 
-pub(crate) fn open_op(sealer: &Sealer, row: &OpRow) -> Result<Op, RecordError> {
-    let mut place = Vec::with_capacity(24);
-    place.extend_from_slice(&row.device);
-    place.extend_from_slice(&row.seq.to_be_bytes());
-    let plain = sealer
-        .open(
+/// Opens an op row. `scratch` is reused across calls to avoid an allocation per op.
+pub(crate) fn open_op(
+    sealer: &Sealer,
+    row: OpView<'_>,
+    scratch: &mut Vec<u8>,
+) -> Result<Op, RecordError> {
+    let mut place = [0u8; 24];
+    let device: &[u8; 16] = row
+        .device
+        .try_into()
+        .map_err(|_| tampered("ops", row.record))?;
+    place[..16].copy_from_slice(device);
+    place[16..].copy_from_slice(&row.seq.to_be_bytes());
+    sealer
+        .open_into(
             Place {
                 table: "ops",
                 row: &place,
             },
-            &row.body,
+            row.body,
+            scratch,
         )
-        .map_err(|e| opened(e, "ops", &row.record))?;
-    let op: Op = postcard::from_bytes(&plain).map_err(|_| RecordError::Undecodable {
+        .map_err(|e| opened(e, "ops", row.record))?;
+    let op: Op = postcard::from_bytes(scratch).map_err(|_| RecordError::Undecodable {
         table: "ops",
-        id: hex(&row.record),
+        id: hex(row.record),
     })?;
-    if op.record.0.as_slice() != row.record.as_slice()
-        || op.id.to_bytes().as_slice() != place.as_slice()
-    {
-        return Err(tampered("ops", &row.record));
+    if op.record.0.as_slice() != row.record || op.id.to_bytes() != place {
+        return Err(tampered("ops", row.record));
     }
     Ok(op)
 }
 
-/// The row for a record's state: sealed, or (with `origin`, the creating op's
-/// `local_seq`) no copy at all when the state is exactly that op's replay.
-pub(crate) fn seal_state(
+fn form_tag(form_hasher: &KeyedHasher, form: Option<&crate::records::FormRef>) -> Option<Vec<u8>> {
+    form.map(|f| form_hasher.hash(f.id.as_bytes()).to_vec())
+}
+
+/// The row of a record just created by `op` (stored at `local_seq`): no state of its
+/// own, it points at the op, whose replay is its state.
+pub(crate) fn created_row(form_hasher: &KeyedHasher, op: &Op, local_seq: i64) -> RecordRow {
+    let (case, form) = match &op.body {
+        OpBody::Create { case, form, .. } => (*case, form.as_ref()),
+        _ => (None, None),
+    };
+    RecordRow {
+        id: op.record.0.to_vec(),
+        case_id: case.map(|c| c.0.to_vec()),
+        form_tag: form_tag(form_hasher, form),
+        live: true,
+        state: None,
+        origin: Some(local_seq),
+        origin_op: None,
+    }
+}
+
+/// The row of a changed record: its state sealed at ("records", id).
+pub(crate) fn sealed_row(
     sealer: &Sealer,
     form_hasher: &KeyedHasher,
     id: RecordId,
     state: &RecordState,
-    origin: Option<i64>,
 ) -> Result<RecordRow, RecordError> {
-    let sealed = match origin {
-        Some(_) => None,
-        None => {
-            let plain = zeroize::Zeroizing::new(
-                postcard::to_allocvec(state)
-                    .map_err(|_| RecordError::InvalidInput("record cannot be encoded"))?,
-            );
-            Some(sealer.seal(
-                Place {
-                    table: "records",
-                    row: id.as_bytes(),
-                },
-                &plain,
-            )?)
-        }
-    };
+    let plain = zeroize::Zeroizing::new(
+        postcard::to_allocvec(state)
+            .map_err(|_| RecordError::InvalidInput("record cannot be encoded"))?,
+    );
+    let sealed = sealer.seal(
+        Place {
+            table: "records",
+            row: id.as_bytes(),
+        },
+        &plain,
+    )?;
     let header = state.header.as_ref();
     Ok(RecordRow {
         id: id.0.to_vec(),
         case_id: header.and_then(|h| h.case).map(|c| c.0.to_vec()),
-        form_tag: header
-            .and_then(|h| h.form.as_ref())
-            .map(|f| form_hasher.hash(f.id.as_bytes()).to_vec()),
+        form_tag: form_tag(form_hasher, header.and_then(|h| h.form.as_ref())),
         live: state.deleted.is_none(),
-        state: sealed,
-        origin,
+        state: Some(sealed),
+        origin: None,
         origin_op: None,
     })
 }
 
+/// Opens a record row into its id and state. `scratch` is reused across calls.
 pub(crate) fn open_state(
     sealer: &Sealer,
-    row: &RecordRow,
+    row: RecordView<'_>,
+    scratch: &mut Vec<u8>,
 ) -> Result<(RecordId, RecordState), RecordError> {
-    let id = RecordId::from_slice(&row.id).map_err(|_| tampered("records", &row.id))?;
-    let state = match (&row.state, &row.origin_op) {
+    let id = RecordId::from_slice(row.id).map_err(|_| tampered("records", row.id))?;
+    let state = match (row.state, row.origin_op) {
         (Some(sealed), _) => {
-            let plain = sealer
-                .open(
+            sealer
+                .open_into(
                     Place {
                         table: "records",
                         row: id.as_bytes(),
                     },
                     sealed,
+                    scratch,
                 )
-                .map_err(|e| opened(e, "records", &row.id))?;
-            postcard::from_bytes(&plain).map_err(|_| RecordError::Undecodable {
+                .map_err(|e| opened(e, "records", row.id))?;
+            postcard::from_bytes(scratch).map_err(|_| RecordError::Undecodable {
                 table: "records",
                 id: id.to_string(),
             })?
         }
         (None, Some(op_row)) => {
-            let op = open_op(sealer, op_row).map_err(|_| tampered("records", &row.id))?;
+            let op = open_op(sealer, op_row, scratch).map_err(|_| tampered("records", row.id))?;
             if op.record != id || !matches!(op.body, OpBody::Create { .. }) {
-                return Err(tampered("records", &row.id));
+                return Err(tampered("records", row.id));
             }
             let mut state = RecordState::default();
             state.apply_owned(op);
             state
         }
-        (None, None) => return Err(tampered("records", &row.id)),
+        (None, None) => return Err(tampered("records", row.id)),
     };
-    let case = state
-        .header
-        .as_ref()
-        .and_then(|h| h.case)
-        .map(|c| c.0.to_vec());
-    if case != row.case_id || row.live != state.deleted.is_none() {
-        return Err(tampered("records", &row.id));
+    let case = state.header.as_ref().and_then(|h| h.case);
+    if case.as_ref().map(|c| c.0.as_slice()) != row.case_id || row.live != state.deleted.is_none() {
+        return Err(tampered("records", row.id));
     }
     Ok((id, state))
 }
@@ -163,7 +183,10 @@ pub(crate) fn load_state(
     id: RecordId,
 ) -> Result<Option<RecordState>, RecordError> {
     match Store::record(conn, id.as_bytes())? {
-        Some(row) => Ok(Some(open_state(sealer, &row)?.1)),
+        Some(row) => {
+            let mut scratch = zeroize::Zeroizing::new(Vec::new());
+            Ok(Some(open_state(sealer, row.view(), &mut scratch)?.1))
+        }
         None => Ok(None),
     }
 }
