@@ -80,14 +80,22 @@ fn json_body(a: &Answers) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
-fn id_bytes(i: usize) -> [u8; 16] {
-    (i as u128).to_be_bytes()
+/// SplitMix64: a bijective scramble, so ids land at random places in the index as the
+/// vault's random record ids do, yet every run uses the same ones.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
-/// Random 16-byte ids, as the vault makes them (random keys cost more to index than
-/// sequential ones, so the baseline gets the same kind).
-fn random_ids(n: usize) -> Vec<[u8; 16]> {
-    (0..n).map(|_| crypto::make_random().unwrap()).collect()
+/// Baseline ids, scattered like the vault's random record ids (random keys cost more
+/// to index than sequential ones) and the same as the SQLCipher baseline's.
+fn id_bytes(i: usize) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&splitmix64(i as u64).to_be_bytes());
+    out[8..].copy_from_slice(&(i as u64).to_be_bytes());
+    out
 }
 
 struct Figures {

@@ -139,9 +139,21 @@ fn filler(len: usize) -> String {
     NOTE_FILLER.chars().cycle().take(len).collect()
 }
 
-/// The 16-byte primary key of record `i`.
+/// SplitMix64: a bijective scramble, so ids land at random places in the index as the
+/// vault's random record ids do, yet every run uses the same ones.
+fn splitmix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The 16-byte primary key of record `i`: scattered like a random id, distinct per `i`.
 fn record_id(i: u64) -> [u8; 16] {
-    u128::from(i).to_be_bytes()
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&splitmix64(i).to_be_bytes());
+    out[8..].copy_from_slice(&i.to_be_bytes());
+    out
 }
 
 /// The serialized JSON body of record `i`, padded to `TARGET_PAYLOAD_BYTES`.
@@ -457,10 +469,16 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_big_endian_u128() {
-        assert_eq!(record_id(1)[15], 1);
-        assert_eq!(record_id(256)[14], 1);
-        assert!(record_id(1) < record_id(2));
+    fn ids_are_distinct_and_scattered() {
+        let ids: std::collections::BTreeSet<_> = (0..10_000).map(record_id).collect();
+        assert_eq!(ids.len(), 10_000);
+        let ascending = (0..1000u64)
+            .filter(|&i| record_id(i) < record_id(i + 1))
+            .count();
+        assert!(
+            (300..700).contains(&ascending),
+            "ids should not come in index order"
+        );
         assert!(RAW_KEY_HEX.len() == 64 && RAW_KEY_HEX.bytes().all(|b| b.is_ascii_hexdigit()));
     }
 
