@@ -136,9 +136,11 @@ pub fn run(dir: Option<&Path>) -> CliResult {
     if Vault::exists(&dir) {
         return Err(VaultError::AlreadyExists.into());
     }
-    let passphrase_text = std::env::var("SAFEKEEP_PASSPHRASE")
-        .unwrap_or_else(|_| "demo only: kiln seven rescue".to_owned());
-    let passphrase = Passphrase::new(passphrase_text.as_str());
+    const DEMO_PASSPHRASE: &str = "demo only: kiln seven rescue";
+    let chosen = std::env::var("SAFEKEEP_PASSPHRASE")
+        .ok()
+        .map(zeroize::Zeroizing::new);
+    let passphrase = Passphrase::new(chosen.as_deref().map_or(DEMO_PASSPHRASE, |p| p.as_str()));
 
     println!("1. Creating a vault in {}", dir.display());
     let started = Instant::now();
@@ -229,9 +231,17 @@ pub fn run(dir: Option<&Path>) -> CliResult {
     }
     println!();
     println!("Done. The vault stays in {} ; try:", dir.display());
-    println!(
-        "  SAFEKEEP_PASSPHRASE='{passphrase_text}' safekeep --vault {} list",
-        dir.display()
-    );
+    if chosen.is_some() {
+        // Never echo a passphrase the person chose.
+        println!(
+            "  safekeep --vault {} list   (with your SAFEKEEP_PASSPHRASE)",
+            dir.display()
+        );
+    } else {
+        println!(
+            "  SAFEKEEP_PASSPHRASE='{DEMO_PASSPHRASE}' safekeep --vault {} list",
+            dir.display()
+        );
+    }
     Ok(())
 }

@@ -388,18 +388,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every op, in local order, visited one at a time.
-    pub fn for_each_op(
-        conn: &Connection,
-        mut visit: impl FnMut(OpRow) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
-        let mut stmt =
-            conn.prepare_cached("SELECT device, seq, record, body FROM ops ORDER BY local_seq")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            visit(Self::op_from_row(row)?)?;
-        }
-        Ok(())
+    /// Ops whose record has no row in `records` (only damage produces them).
+    pub fn orphan_ops(conn: &Connection) -> Result<Vec<OpRow>, StoreError> {
+        let mut stmt = conn.prepare(
+            "SELECT device, seq, record, body FROM ops
+             WHERE record NOT IN (SELECT id FROM records) ORDER BY local_seq",
+        )?;
+        let rows = stmt.query_map([], Self::op_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// One op by its id.

@@ -299,4 +299,17 @@ fn an_existing_vault_is_never_overwritten_by_create() {
         Err(VaultError::AlreadyExists)
     ));
     assert!(open(dir.path(), PASSPHRASE).unwrap().get(id).is_ok());
+
+    // A lost keyslot file does not make the folder fair game: the database stays.
+    let slots = std::fs::read(KeyslotFile::path(dir.path())).unwrap();
+    std::fs::remove_file(KeyslotFile::path(dir.path())).unwrap();
+    let db = std::fs::read(dir.path().join("vault.db")).unwrap();
+    assert!(matches!(
+        Vault::create(dir.path(), &passphrase(), options()),
+        Err(VaultError::Corrupt(_))
+    ));
+    assert!(matches!(open(dir.path(), PASSPHRASE), Err(VaultError::Corrupt(_))));
+    assert_eq!(std::fs::read(dir.path().join("vault.db")).unwrap(), db);
+    std::fs::write(KeyslotFile::path(dir.path()), slots).unwrap();
+    assert!(open(dir.path(), PASSPHRASE).unwrap().get(id).is_ok(), "restored from backup");
 }

@@ -469,28 +469,37 @@ impl Vault {
         mut visit: impl FnMut(Record),
     ) -> Result<(), RecordError> {
         self.with_unlocked(RecordError::Locked, |u| {
-            let row_filter = RowFilter {
-                case_id: None,
-                form_tag: filter
-                    .form
-                    .as_ref()
-                    .map(|f| u.form_hasher.hash(f.as_bytes()).to_vec()),
-                include_deleted: filter.include_deleted,
-            };
+            let conn = u.store.conn();
+            let form_tag = filter
+                .form
+                .as_ref()
+                .map(|f| u.form_hasher.hash(f.as_bytes()).to_vec());
             let mut scratch = zeroize::Zeroizing::new(Vec::new());
-            Store::for_each_record(u.store.conn(), &row_filter, |row| {
+            let mut visit_row = |row: crate::store::RecordView<'_>| {
                 let (id, state) = sealed::open_state(&u.sealer, row, &mut scratch)?;
-                if let Some(record) = Record::from_state(id, state) {
-                    let kind_ok = filter.kind.is_none_or(|k| k == record.kind);
-                    let case_ok = filter
-                        .case
-                        .is_none_or(|c| record.case == Some(c) || record.id == c);
-                    if kind_ok && case_ok {
-                        visit(record);
-                    }
+                if let Some(record) = Record::from_state(id, state)
+                    && filter.kind.is_none_or(|k| k == record.kind)
+                {
+                    visit(record);
                 }
                 Ok::<_, RecordError>(())
-            })
+            };
+            if let Some(case) = filter.case {
+                // The case itself, then its records through the case index.
+                if let Some(row) = Store::record(conn, case.as_bytes())?
+                    && row.case_id.is_none()
+                    && (filter.include_deleted || row.live)
+                    && form_tag.is_none()
+                {
+                    visit_row(row.view())?;
+                }
+            }
+            let row_filter = RowFilter {
+                case_id: filter.case.map(|c| c.0.to_vec()),
+                form_tag,
+                include_deleted: filter.include_deleted,
+            };
+            Store::for_each_record(conn, &row_filter, visit_row)
         })
     }
 
@@ -529,30 +538,39 @@ pub(crate) fn open_op_stamp(
 }
 
 /// Opens every sealed value and compares each record's state with a replay of its ops.
+/// Streams record by record (its ops through the `ops_by_record` index), so memory stays
+/// bounded on a phone with a large caseload.
 pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(), StoreError> {
     let conn = u.store.conn();
     let mut scratch = zeroize::Zeroizing::new(Vec::new());
-    let mut by_record: BTreeMap<Vec<u8>, Vec<Op>> = BTreeMap::new();
-    Store::for_each_op(conn, |row| {
-        match sealed::open_op(&u.sealer, row.view(), &mut scratch) {
-            Ok(op) => {
-                report.sealed_values_ok += 1;
-                by_record.entry(row.record).or_default().push(op);
-            }
-            Err(_) => report.damaged.push(("ops".into(), sealed::op_label(&row))),
-        }
-        Ok(())
-    })?;
+    let mut op_scratch = zeroize::Zeroizing::new(Vec::new());
     let filter = RowFilter {
         include_deleted: true,
         ..RowFilter::default()
     };
     Store::for_each_record(conn, &filter, |row| {
+        let mut ops = Vec::new();
+        let mut ops_damaged = false;
+        for op_row in Store::ops_of(conn, row.id)? {
+            match sealed::open_op(&u.sealer, op_row.view(), &mut op_scratch) {
+                Ok(op) => {
+                    report.sealed_values_ok += 1;
+                    ops.push(op);
+                }
+                Err(_) => {
+                    ops_damaged = true;
+                    report
+                        .damaged
+                        .push(("ops".into(), sealed::op_label(&op_row)));
+                }
+            }
+        }
         match sealed::open_state(&u.sealer, row, &mut scratch) {
             Ok((id, state)) => {
-                report.sealed_values_ok += 1;
-                let ops = by_record.remove(row.id).unwrap_or_default();
-                if RecordState::replay(&ops) != state {
+                if row.state.is_some() {
+                    report.sealed_values_ok += 1;
+                }
+                if !ops_damaged && RecordState::replay(&ops) != state {
                     report.replay_mismatches.push(id.to_string());
                 }
             }
@@ -560,8 +578,14 @@ pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(),
         }
         Ok::<_, StoreError>(())
     })?;
-    for record in by_record.keys() {
-        report.replay_mismatches.push(sealed::hex(record));
+    // Ops of a record that has no row at all.
+    for op_row in Store::orphan_ops(conn)? {
+        match sealed::open_op(&u.sealer, op_row.view(), &mut op_scratch) {
+            Ok(_) => report.replay_mismatches.push(sealed::op_label(&op_row)),
+            Err(_) => report
+                .damaged
+                .push(("ops".into(), sealed::op_label(&op_row))),
+        }
     }
     Ok(())
 }

@@ -263,6 +263,16 @@ impl Vault {
         if Self::exists(dir) {
             return Err(VaultError::AlreadyExists);
         }
+        if db_path(dir).exists() {
+            // A database without keyslots: an interrupted creation, or a vault whose
+            // keyslot file was lost (and may still be restored from a backup). Never
+            // overwrite it; a person decides.
+            return Err(VaultError::Corrupt(
+                "this folder holds a vault database without its keyslot file; restore the \
+                 keyslot file, or remove the folder to start a new vault"
+                    .into(),
+            ));
+        }
         let (unlocked, recovery) = Self::initialize(dir, passphrase, &options)?;
         Ok((Self::from_unlocked(dir, options, unlocked), recovery))
     }
@@ -276,15 +286,14 @@ impl Vault {
         }
     }
 
-    /// Lays down a new vault's files: database first, keyslot file last (its presence
-    /// is what makes a folder a vault, so an interrupted creation is simply redone).
+    /// Lays down a new vault's files in a folder holding none: database first, keyslot
+    /// file last (its presence is what makes a folder a vault).
     fn initialize(
         dir: &Path,
         passphrase: &Passphrase,
         options: &VaultOptions,
     ) -> Result<(Unlocked, RecoveryKey), VaultError> {
         fs::create_dir_all(dir.join(ATTACHMENTS_DIR))?;
-        wipe::remove_database_files(dir)?;
         let vault_id = VaultId::make_random()?;
         let device = DeviceId::make_random()?;
         let data_key = SecretKey::make_random()?;

@@ -21,8 +21,8 @@ fn overwrite_and_remove(path: &Path, random: bool) -> io::Result<()> {
     }
 }
 
-/// Removes the database and its side files (used before creating a database anew).
-pub(super) fn remove_database_files(dir: &Path) -> io::Result<()> {
+/// Overwrites and removes the database and its side files.
+fn remove_database_files(dir: &Path) -> io::Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         overwrite_and_remove(&dir.join(format!("{DB_FILE}{suffix}")), false)?;
     }
