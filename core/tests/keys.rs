@@ -308,8 +308,14 @@ fn an_existing_vault_is_never_overwritten_by_create() {
         Vault::create(dir.path(), &passphrase(), options()),
         Err(VaultError::Corrupt(_))
     ));
-    assert!(matches!(open(dir.path(), PASSPHRASE), Err(VaultError::Corrupt(_))));
+    assert!(matches!(
+        open(dir.path(), PASSPHRASE),
+        Err(VaultError::Corrupt(_))
+    ));
     assert_eq!(std::fs::read(dir.path().join("vault.db")).unwrap(), db);
     std::fs::write(KeyslotFile::path(dir.path()), slots).unwrap();
-    assert!(open(dir.path(), PASSPHRASE).unwrap().get(id).is_ok(), "restored from backup");
+    assert!(
+        open(dir.path(), PASSPHRASE).unwrap().get(id).is_ok(),
+        "restored from backup"
+    );
 }
