@@ -172,6 +172,12 @@ impl From<RecordError> for Failure {
 type CliResult<T = ()> = Result<T, Failure>;
 
 fn main() -> ExitCode {
+    // A bug must not print a backtrace or whatever the panic message holds: one line.
+    std::panic::set_hook(Box::new(|_| {
+        eprintln!(
+            "safekeep: internal error (a bug in safekeep); run `safekeep check` to verify the vault"
+        );
+    }));
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -417,7 +423,7 @@ fn run(cli: Cli) -> CliResult {
                 });
             }
         }
-        Command::Demo => unreachable!("handled above"),
+        Command::Demo => demo::run(Some(dir))?,
     }
     Ok(())
 }

@@ -180,6 +180,8 @@ struct VaultFigures {
     figures: Figures,
     unlock_ms: f64,
     passwd_ms: f64,
+    unlock_overhead_ms: f64,
+    passwd_overhead_ms: f64,
     state_bytes: usize,
 }
 
@@ -211,6 +213,8 @@ fn vault_store(dir: &Path, n: usize, single: usize, all: &[Answers]) -> VaultFig
     lat.sort();
     vault.close().unwrap();
 
+    // Argon2id alone, right before, so the overhead is not lost in the machine's drift.
+    let kdf_before_unlock = argon2_once_ms();
     let started = Instant::now();
     let vault = Vault::open(
         &vdir,
@@ -234,6 +238,7 @@ fn vault_store(dir: &Path, n: usize, single: usize, all: &[Answers]) -> VaultFig
             rows as f64 / started.elapsed().as_secs_f64()
         })
         .collect();
+    let kdf_before_passwd = argon2_once_ms();
     let started = Instant::now();
     vault
         .change_passphrase(&Passphrase::new("another bench passphrase"))
@@ -252,6 +257,8 @@ fn vault_store(dir: &Path, n: usize, single: usize, all: &[Answers]) -> VaultFig
         },
         unlock_ms,
         passwd_ms,
+        unlock_overhead_ms: unlock_ms - kdf_before_unlock,
+        passwd_overhead_ms: passwd_ms - kdf_before_passwd,
         state_bytes,
     }
 }
@@ -295,6 +302,16 @@ fn raw_open_rate(payload_len: usize, count: usize) -> f64 {
         })
         .collect();
     median(runs)
+}
+
+fn argon2_once_ms() -> f64 {
+    let salt = [7u8; crypto::SALT_LEN];
+    let started = Instant::now();
+    black_box(
+        crypto::derive_passphrase_key(&Passphrase::new("x"), &salt, &KdfParams::recommended())
+            .unwrap(),
+    );
+    started.elapsed().as_secs_f64() * 1e3
 }
 
 fn argon2_ms() -> f64 {
@@ -373,6 +390,8 @@ fn main() {
         },
         unlock_ms: med(&|i| vaults[i].unlock_ms),
         passwd_ms: med(&|i| vaults[i].passwd_ms),
+        unlock_overhead_ms: med(&|i| vaults[i].unlock_overhead_ms),
+        passwd_overhead_ms: med(&|i| vaults[i].passwd_overhead_ms),
         state_bytes: vaults[reps - 1].state_bytes,
     };
     println!("medians of {reps} interleaved runs");
@@ -453,16 +472,16 @@ fn main() {
     );
     println!("Argon2id m=64MiB t=3 p=4 alone: {kdf:.1} ms");
     println!(
-        "unlock at {} records: {:.1} ms = Argon2id + {:.1} ms",
+        "unlock at {} records: {:.1} ms = Argon2id (timed just before) + {:.1} ms",
         n + single,
         v.unlock_ms,
-        v.unlock_ms - kdf
+        v.unlock_overhead_ms
     );
     println!(
-        "passphrase change at {} records: {:.1} ms = Argon2id + {:.1} ms",
+        "passphrase change at {} records: {:.1} ms = Argon2id (timed just before) + {:.1} ms",
         n + single,
         v.passwd_ms,
-        v.passwd_ms - kdf
+        v.passwd_overhead_ms
     );
     println!(
         "vault database size: {:.1} MiB",
@@ -486,7 +505,6 @@ fn main() {
     );
     println!(
         "         unlock overhead <=50 ms: {:.1} ms; passphrase change overhead <=100 ms: {:.1} ms",
-        v.unlock_ms - kdf,
-        v.passwd_ms - kdf
+        v.unlock_overhead_ms, v.passwd_overhead_ms
     );
 }

@@ -562,7 +562,8 @@ impl Vault {
     pub fn lock(&self) {
         let taken = self.state().take();
         if let Some(unlocked) = taken {
-            // Closing checkpoints the WAL; a failure here loses nothing committed.
+            // A failure here loses nothing committed: the WAL is replayed at next open.
+            let _ = unlocked.store.checkpoint();
             let _ = unlocked.store.close();
         }
     }
