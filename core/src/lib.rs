@@ -23,6 +23,7 @@
 //! ```
 
 pub mod crypto;
+pub mod forms;
 pub mod ids;
 pub mod records;
 pub mod store;
