@@ -5,6 +5,7 @@
 
 mod answers;
 mod demo;
+mod forms;
 mod output;
 mod secrets;
 
@@ -119,9 +120,41 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Forms: the built-in pack and forms loaded into this vault.
+    Forms {
+        #[command(subcommand)]
+        command: FormsCommand,
+    },
     /// A guided run on a fresh vault with sample records: save, edit, list, check, and
     /// a scan of the vault files for any sample text in clear.
     Demo,
+}
+
+#[derive(Subcommand)]
+enum FormsCommand {
+    /// List the forms this vault can use.
+    List {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a form's questions, in a language.
+    Show {
+        /// Form id.
+        form: String,
+        /// Version (default: the newest).
+        #[arg(long)]
+        version: Option<String>,
+        /// Language, as the form names it ("Hindi (hi)") or its code ("hi").
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Check an XLSForm (.xlsx, .xls or .json) and load it into the vault; prints its id
+    /// and version, or every problem by sheet, row and column.
+    Load {
+        /// The form file.
+        file: PathBuf,
+    },
 }
 
 /// A one-line error and the exit code that goes with it.
@@ -423,6 +456,7 @@ fn run(cli: Cli) -> CliResult {
                 });
             }
         }
+        Command::Forms { command } => forms::run(dir, command)?,
         Command::Demo => demo::run(Some(dir))?,
     }
     Ok(())

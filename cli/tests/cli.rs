@@ -240,3 +240,57 @@ fn errors_are_one_clear_line_without_personal_data() {
     let no_vault = run(safekeep(&vault).arg("list").env_remove("SAFEKEEP_VAULT"));
     assert!(!no_vault.status.success());
 }
+
+#[test]
+fn a_coordinator_lists_shows_and_loads_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v");
+    init(&vault);
+    let list = ok(safekeep(&vault).args(["forms", "list"]));
+    for id in [
+        "victim_identification",
+        "crisis_intake",
+        "restoration_service",
+        "legal_milestone",
+        "bonded_labour_release",
+        "consent",
+    ] {
+        assert!(list.contains(id), "{id} missing from:\n{list}");
+    }
+    let shown =
+        ok(safekeep(&vault).args(["forms", "show", "victim_identification", "--lang", "hi"]));
+    assert!(
+        shown.contains("name") && shown.contains("(required)"),
+        "{shown}"
+    );
+    assert!(shown.contains("नाम"), "labels in Hindi:\n{shown}");
+
+    let file = dir.path().join("shelter_visit.json");
+    std::fs::write(
+        &file,
+        r#"{"survey": [{"type": "integer", "name": "beds", "label": "Beds", "constraint": ". > 0"}],
+            "settings": [{"version": "3"}]}"#,
+    )
+    .unwrap();
+    let loaded = ok(safekeep(&vault).args(["forms", "load"]).arg(&file));
+    assert_eq!(loaded.trim(), "loaded shelter_visit version 3");
+    let list: Json =
+        serde_json::from_str(&ok(safekeep(&vault).args(["forms", "list", "--json"]))).unwrap();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "shelter_visit" && f["builtin"] == false)
+    );
+
+    let broken = dir.path().join("broken.json");
+    std::fs::write(
+        &broken,
+        r#"{"survey": [{"type": "integer", "name": "a", "relevant": "${b} >"}]}"#,
+    )
+    .unwrap();
+    let out = run(safekeep(&vault).args(["forms", "load"]).arg(&broken));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2") && err.contains("relevant"), "{err}");
+}

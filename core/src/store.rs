@@ -40,9 +40,10 @@ impl From<rusqlite::Error> for StoreError {
 
 /// Numbered migrations, applied in order, each in its own transaction together with the
 /// `user_version` bump. Never edit a released step; add a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE meta (
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE meta (
          key   TEXT PRIMARY KEY,
          value BLOB NOT NULL
      ) STRICT;
@@ -71,7 +72,17 @@ const MIGRATIONS: &[(i64, &str)] = &[(
          CHECK ((state IS NULL) <> (origin IS NULL))
      ) STRICT;
      CREATE INDEX records_by_case ON records (case_id) WHERE case_id IS NOT NULL;",
-)];
+    ),
+    (
+        2,
+        "-- Forms loaded into this vault (the built-in pack ships in the binary). The tag
+         -- is a keyed hash of form id and version; the sealed body holds the file.
+         CREATE TABLE forms (
+             tag  BLOB PRIMARY KEY,
+             body BLOB NOT NULL
+         ) STRICT;",
+    ),
+];
 
 /// Reads a record row with, for a record never changed since creation, its creating op.
 const RECORD_SELECT: &str =
@@ -79,7 +90,7 @@ const RECORD_SELECT: &str =
      FROM records r LEFT JOIN ops o ON r.state IS NULL AND o.local_seq = r.origin";
 
 /// The highest schema version this build creates.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// One row of the `records` table.
 #[derive(Debug, Clone)]
@@ -165,6 +176,9 @@ pub struct OpRow {
     /// Sealed op.
     pub body: Vec<u8>,
 }
+
+/// A stored form: (keyed tag, sealed body).
+pub type FormRow = (Vec<u8>, Vec<u8>);
 
 /// Which live records to list.
 #[derive(Debug, Clone, Default)]
@@ -406,6 +420,23 @@ impl Store {
              WHERE record NOT IN (SELECT id FROM records) ORDER BY local_seq",
         )?;
         let rows = stmt.query_map([], Self::op_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores (or replaces) a sealed form under its tag.
+    pub fn put_form(conn: &Connection, tag: &[u8], body: &[u8]) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO forms (tag, body) VALUES (?1, ?2)
+             ON CONFLICT (tag) DO UPDATE SET body = excluded.body",
+        )?
+        .execute(params![tag, body])?;
+        Ok(())
+    }
+
+    /// Every stored form.
+    pub fn forms(conn: &Connection) -> Result<Vec<FormRow>, StoreError> {
+        let mut stmt = conn.prepare_cached("SELECT tag, body FROM forms ORDER BY tag")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

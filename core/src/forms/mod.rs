@@ -3,8 +3,10 @@
 //! language of their `relevant`, `constraint`, `calculation`, `required` and
 //! `choice_filter` columns.
 
+pub mod builtin;
 pub mod expr;
 pub mod model;
+pub mod registry;
 pub mod render;
 pub mod sheets;
 pub mod validate;
