@@ -108,3 +108,29 @@ fn reopen(dir: &std::path::Path) -> safekeep_core::Vault {
     )
     .unwrap()
 }
+
+#[test]
+fn check_opens_every_loaded_form_and_names_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = new_vault(dir.path());
+    vault
+        .load_form(form_json("1", "Beds").as_bytes(), FormFormat::Json, "x")
+        .unwrap();
+    let before = vault.check().unwrap();
+    assert!(before.is_ok());
+    vault.close().unwrap();
+    {
+        let db = rusqlite::Connection::open(dir.path().join("vault.db")).unwrap();
+        let mut body: Vec<u8> = db
+            .query_row("SELECT body FROM forms", [], |r| r.get(0))
+            .unwrap();
+        body[30] ^= 1;
+        db.execute("UPDATE forms SET body = ?1", [body]).unwrap();
+    }
+    let vault = reopen(dir.path());
+    let report = vault.check().unwrap();
+    assert!(!report.is_ok());
+    assert_eq!(report.damaged.len(), 1);
+    assert_eq!(report.damaged[0].0, "forms");
+    assert!(matches!(vault.forms(), Err(RegistryError::Damaged)));
+}

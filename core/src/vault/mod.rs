@@ -749,8 +749,8 @@ impl Vault {
         Ok(())
     }
 
-    /// Checks the vault: SQLite's integrity check, every sealed value opened and
-    /// decoded, every record's state compared with a replay of its ops.
+    /// Checks the vault: SQLite's integrity check, every sealed value (ops, records,
+    /// loaded forms) opened, every record's state compared with a replay of its ops.
     pub fn check(&self) -> Result<CheckReport, VaultError> {
         let file = KeyslotFile::load(&self.dir)?;
         let mut report = self.with_unlocked(VaultError::Locked, |u| {
@@ -759,6 +759,21 @@ impl Vault {
                 ..CheckReport::default()
             };
             crate::records::check_sealed(u, &mut report)?;
+            for (tag, body) in Store::forms(u.store.conn())? {
+                match u.sealer.open(
+                    Place {
+                        table: "forms",
+                        row: &tag,
+                    },
+                    &body,
+                ) {
+                    Ok(_) => report.sealed_values_ok += 1,
+                    Err(_) => {
+                        let id: String = tag.iter().take(16).map(|b| format!("{b:02x}")).collect();
+                        report.damaged.push(("forms".into(), id));
+                    }
+                }
+            }
             Ok(report)
         })?;
         report.insecure_test_kdf = file.uses_insecure_kdf();
