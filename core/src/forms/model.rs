@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::expr::Expr;
-use super::sheets::{Row, Sheets};
+use super::sheets::{Row, Sheets, TRANSLATABLE};
 
 /// Text in several languages: language name (as in `label::Hindi (hi)`) → text; the
 /// key `""` holds a column written without a language.
@@ -396,19 +396,9 @@ fn translated(row: &Row, column: &str, languages: &mut BTreeSet<String>) -> Text
 }
 
 fn is_translated_column(key: &str) -> bool {
-    [
-        "label",
-        "hint",
-        "guidance_hint",
-        "constraint_message",
-        "required_message",
-        "image",
-        "audio",
-        "video",
-        "big-image",
-    ]
-    .iter()
-    .any(|c| key == *c || key.starts_with(&format!("{c}::")))
+    TRANSLATABLE
+        .iter()
+        .any(|c| key == *c || key.strip_prefix(c).is_some_and(|r| r.starts_with("::")))
 }
 
 struct Builder<'a> {

@@ -81,7 +81,7 @@ fn sheet_error(sheet: &str, row: Option<usize>, message: impl Into<String>) -> S
 const MAX_ADJACENT_EMPTY_ROWS: usize = 60;
 
 /// Columns whose values are translated: `label::Hindi (hi)`.
-const TRANSLATABLE: &[&str] = &[
+pub(crate) const TRANSLATABLE: &[&str] = &[
     "label",
     "hint",
     "guidance_hint",
