@@ -1,45 +1,24 @@
-//! `--answer KEY[:TYPE]=VALUE` on the command line.
-
-use safekeep_core::{Answers, ValueType};
+//! `--answer NAME=VALUE` on the command line: the form decides the type, as ODK stores
+//! answers (select_multiple as space-separated choice names, dates as ISO 8601).
 
 use crate::Failure;
 
-/// Parses one `KEY[:TYPE]=VALUE`. Error messages name the key, never the value.
-pub fn parse(arg: &str) -> Result<(String, safekeep_core::Value), Failure> {
-    let (key, text) = arg
-        .split_once('=')
-        .ok_or_else(|| Failure::new("an answer must look like KEY=VALUE or KEY:TYPE=VALUE"))?;
-    let (name, ty) = match key.rsplit_once(':') {
-        Some((name, ty)) => {
-            let ty = ty.parse::<ValueType>().map_err(|_| {
-                let known: Vec<&str> = ValueType::ALL.iter().map(|t| t.name()).collect();
-                Failure::new(format!(
-                    "unknown answer type for '{name}': use one of {}",
-                    known.join(", ")
-                ))
-            })?;
-            (name, ty)
-        }
-        None => (key, ValueType::Text),
-    };
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Failure::new("an answer has an empty key"));
-    }
-    let value = ty
-        .parse(text)
-        .map_err(|e| Failure::new(format!("answer '{name}': {e}")))?;
-    Ok((name.to_owned(), value))
-}
-
-/// Parses every `--answer`; a key given twice is an error.
-pub fn parse_all(args: &[String]) -> Result<Answers, Failure> {
-    let mut out = Answers::new();
+/// Splits every `NAME=VALUE`; a name given twice is an error. Messages name the
+/// question, never the value.
+pub fn pairs(args: &[String]) -> Result<Vec<(String, String)>, Failure> {
+    let mut out: Vec<(String, String)> = Vec::new();
     for arg in args {
-        let (name, value) = parse(arg)?;
-        if out.insert(name.clone(), value).is_some() {
+        let (name, text) = arg
+            .split_once('=')
+            .ok_or_else(|| Failure::new("an answer must look like NAME=VALUE"))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Failure::new("an answer has an empty question name"));
+        }
+        if out.iter().any(|(n, _)| n == name) {
             return Err(Failure::new(format!("answer '{name}' is given twice")));
         }
+        out.push((name.to_owned(), text.to_owned()));
     }
     Ok(out)
 }

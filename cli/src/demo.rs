@@ -5,66 +5,90 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use safekeep_core::forms::{EntryKind, Mode, NewEntry, parse_text_answers};
 use safekeep_core::{
     Answers, Changes, FormRef, Passphrase, RecordFilter, Unlock, Value, Vault, VaultError,
 };
 
-use crate::{CliResult, Failure, answers, options, output};
+use crate::{CliResult, Failure, options, output};
 
-/// Three people identified at an operation at a brick kiln, in the KEY:TYPE=VALUE form
-/// that `safekeep add --answer` takes. Invented people; the Devanagari spellings are
-/// there to show non-Latin text never reaches the disk in clear.
+/// Three identifications from an operation at a brick kiln, as `safekeep add --answer`
+/// takes them (NAME=VALUE, typed by the built-in identification form). Invented
+/// people; the Devanagari spelling shows that non-Latin text never reaches the disk in
+/// clear. The third is the second boy, identified again at the gate by another worker.
 const IDENTIFICATIONS: &[&[&str]] = &[
     &[
         "name=आशा देवी",
         "alias=Asha",
-        "sex:choice=female",
-        "age:integer=14",
-        "age_estimated:boolean=true",
-        "nationality:choice=IN",
-        "languages:choices=hi,bho",
-        "interpreter_needed:boolean=false",
-        "exploitation_type:choice=bonded_labour",
-        "indicators:choices=debt,withheld_documents,restricted_movement",
-        "found_at=Kiln 7, Rampur brick field",
-        "operation_date:date=2026-11-02",
-        "location:location=25.3176,82.9739",
+        "sex=female",
+        "age=14",
+        "age_estimated=yes",
+        "nationality=IN",
+        "languages=hi other",
+        "languages_other=Bhojpuri",
+        "interpreter_needed=no",
+        "operation_date=2026-11-02",
+        "place=Kiln 7, Rampur brick field",
+        "place_type=brick_kiln",
+        "exploitation_type=bonded_labour child_labour",
+        "labour_sector=manufacturing",
+        "indicators=debt withheld_documents restricted_movement",
+        "companions=2",
+        "sibling_group=no",
         "notes=Owner holds her Aadhaar card; says the family owes 40,000 rupees",
     ],
     &[
         "name=Ravi Kumar Manjhi",
-        "sex:choice=male",
-        "age:integer=16",
-        "age_estimated:boolean=true",
-        "nationality:choice=IN",
-        "languages:choices=hi",
-        "exploitation_type:choice=bonded_labour",
-        "indicators:choices=debt,threats",
-        "found_at=Kiln 7, Rampur brick field",
-        "operation_date:date=2026-11-02",
-        "notes=Brother of the girl found at the moulding line; wants to go home to Gaya",
+        "sex=male",
+        "age=16",
+        "age_estimated=yes",
+        "nationality=IN",
+        "languages=hi",
+        "operation_date=2026-11-02",
+        "place=Kiln 7, Rampur brick field",
+        "place_type=brick_kiln",
+        "exploitation_type=bonded_labour",
+        "labour_sector=manufacturing",
+        "indicators=debt threats",
+        "companions=2",
+        "notes=Wants to go home to Gaya",
     ],
     &[
-        "name=Ravi K. Manjhi",
-        "sex:choice=male",
-        "age:integer=16",
-        "found_at=Kiln 7 gate",
-        "operation_date:date=2026-11-02",
-        "notes=Entered twice by mistake",
+        "name=Ravee Manjhi",
+        "sex=male",
+        "age=15",
+        "operation_date=2026-11-02",
+        "place=Kiln 7 gate",
+        "companions=2",
     ],
 ];
 
+/// A save the form refuses: no name, an impossible age, a choice not in the list.
+const REFUSED: &[&str] = &["age=130", "sex=unknown_value", "operation_date=2026-11-02"];
+
 const SERVICE: &[&str] = &[
-    "service_type:choice=counselling",
-    "service_date:date=2026-11-05",
+    "service_type=counselling",
+    "status=delivered",
+    "service_date=2026-11-05",
     "provider=Shelter counsellor, Varanasi",
-    "status:choice=delivered",
-    "follow_up_date:date=2026-11-19",
+    "follow_up_date=2026-11-19",
 ];
 
-fn parse(lines: &[&str]) -> CliResult<Answers> {
-    let owned: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
-    answers::parse_all(&owned)
+fn pairs<'a>(lines: &[&'a str]) -> Vec<(&'a str, &'a str)> {
+    lines.iter().filter_map(|l| l.split_once('=')).collect()
+}
+
+/// Types the sample answers with `form` (the sample is tested to parse).
+fn typed(vault: &Vault, form: &FormRef, lines: &[&str]) -> CliResult<Answers> {
+    let form = vault.resolve_form(form)?;
+    let (answers, problems) = parse_text_answers(&form, pairs(lines));
+    if let Some(p) = problems.first() {
+        return Err(Failure::new(format!(
+            "the demo's sample answer '{}' does not fit the form",
+            p.question
+        )));
+    }
+    Ok(answers)
 }
 
 fn fresh_dir() -> CliResult<PathBuf> {
@@ -74,17 +98,21 @@ fn fresh_dir() -> CliResult<PathBuf> {
     Ok(std::env::temp_dir().join(format!("safekeep-demo-{tag}")))
 }
 
-/// Every text answer of the sample, as it would appear in clear.
-fn sample_texts() -> CliResult<Vec<String>> {
-    let mut out = Vec::new();
-    for lines in IDENTIFICATIONS.iter().chain(std::iter::once(&SERVICE)) {
-        for (_, value) in parse(lines)? {
-            if let Value::Text(text) = value {
-                out.push(text);
-            }
-        }
-    }
-    Ok(out)
+/// Every free-text answer of the sample, as it would appear in clear.
+fn sample_texts() -> Vec<String> {
+    let choices_and_numbers = |v: &str| {
+        v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_- ".contains(c))
+            || v.len() <= 3
+    };
+    IDENTIFICATIONS
+        .iter()
+        .chain(std::iter::once(&SERVICE))
+        .flat_map(|lines| pairs(lines))
+        .map(|(_, v)| v)
+        .filter(|v| !choices_and_numbers(v))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Files under `dir` that contain any of `needles` as UTF-8 or UTF-16 (LE or BE).
@@ -164,52 +192,127 @@ pub fn run(dir: Option<&Path>) -> CliResult {
     );
 
     println!("3. Saving three identifications from an operation at a brick kiln");
-    let form = FormRef {
-        id: "victim_identification".into(),
-        version: Some("2026-11".into()),
-    };
+    let identification = FormRef::new("victim_identification");
     let mut ids = Vec::new();
     for lines in IDENTIFICATIONS {
-        let answers = parse(lines)?;
-        let (case, id) = vault.batch(|b| {
-            let case = b.create_case(Answers::new())?;
-            Ok((case, b.add_submission(case, form.clone(), answers)?))
-        })?;
-        println!("   case {case}  identification {id}");
-        ids.push((case, id));
+        let saved = vault.submit(
+            NewEntry {
+                case: None,
+                kind: EntryKind::Submission,
+                form: identification.clone(),
+                answers: typed(&vault, &identification, lines)?,
+                mode: Mode::Final,
+            },
+            None,
+        )?;
+        println!(
+            "   case {}  identification {} (form {} version {})",
+            saved.case,
+            saved.record,
+            saved.form.id,
+            saved.form.version.as_deref().unwrap_or("-")
+        );
+        ids.push((saved.case, saved.record));
+    }
+    let minor = vault.get(ids[0].1)?;
+    println!(
+        "   the form computed minor = {} for the first person (age 14)",
+        minor
+            .answer("minor")
+            .map(Value::to_string)
+            .unwrap_or_default()
+    );
+
+    println!("4. A save the form refuses, with every problem (in Hindi), and nothing stored");
+    let refused = vault.submit(
+        NewEntry {
+            case: None,
+            kind: EntryKind::Submission,
+            form: identification.clone(),
+            answers: parse_text_answers(&vault.resolve_form(&identification)?, pairs(REFUSED)).0,
+            mode: Mode::Final,
+        },
+        Some("hi"),
+    );
+    match refused {
+        Err(safekeep_core::forms::SubmitError::Invalid(problems)) => {
+            for p in problems {
+                println!("   {}: {}", p.question, p.message);
+            }
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => return Err(Failure::new("the demo's invalid sample was accepted")),
     }
 
-    println!("4. Logging a counselling session for the first person");
-    let service = vault.add_service_entry(
-        ids[0].0,
-        FormRef::new("restoration_service"),
-        parse(SERVICE)?,
+    println!("5. Logging a counselling session for the first person");
+    let service_form = FormRef::new("restoration_service");
+    let service = vault.submit(
+        NewEntry {
+            case: Some(ids[0].0),
+            kind: EntryKind::ServiceEntry,
+            form: service_form.clone(),
+            answers: typed(&vault, &service_form, SERVICE)?,
+            mode: Mode::Final,
+        },
+        None,
     )?;
-    println!("   service entry {service}");
+    println!("   service entry {}", service.record);
 
-    println!("5. Correcting the second person's age after a medical age assessment");
+    println!("6. Correcting the second person's age after a medical age assessment");
     let mut changes = Changes::new();
     changes.insert("age".into(), Some(Value::Integer(17)));
-    changes.insert("age_estimated".into(), Some(Value::Boolean(false)));
-    vault.edit(ids[1].1, changes)?;
+    changes.insert("age_estimated".into(), Some(Value::Choice("no".into())));
+    vault.edit_answers(ids[1].1, changes, Mode::Final, None)?;
 
-    println!("6. Deleting the third case, entered twice by mistake");
-    vault.delete(ids[2].0)?;
+    println!("7. Searching by other spellings (the name index lives in memory only)");
+    for query in ["Aasha", "asha devi", "Ravi Manjhee"] {
+        let found = vault.search(query, 3)?;
+        let names: Vec<String> = found
+            .iter()
+            .map(|m| format!("{} ({:.0}%)", m.name, m.score * 100.0))
+            .collect();
+        println!("   {query:<14} -> {}", names.join(", "));
+    }
 
-    println!("7. Listing the vault");
-    output::print_table(&vault.list(&RecordFilter::default())?);
+    println!("8. Likely duplicates of the third identification, and linking the best one");
+    let candidates = vault.duplicates(ids[2].1, 3)?;
+    for c in &candidates {
+        println!("   case {}  {:.0}%  {}", c.case, c.score * 100.0, c.name);
+    }
+    if let Some(best) = candidates.first() {
+        vault.link(ids[2].0, best.case, true)?;
+    }
+    let persons = vault.persons()?;
+    println!(
+        "   {} person(s) in {} case(s)",
+        persons.len(),
+        persons.iter().map(Vec::len).sum::<usize>()
+    );
 
-    println!("8. The second identification, with its history");
+    println!("9. Listing the vault");
+    let records = vault.list(&RecordFilter::default())?;
+    let missing: Vec<Option<usize>> = records
+        .iter()
+        .map(|r| {
+            r.form
+                .as_ref()
+                .and_then(|_| vault.missing_to_finalize(r, None).ok())
+                .map(|m| m.len())
+        })
+        .collect();
+    output::print_table(&records, &missing);
+
+    println!("10. The second identification, with its history");
     output::print_record(&vault.get(ids[1].1)?);
     output::print_history(&vault.history(ids[1].1)?);
 
-    println!("9. Checking the vault");
+    println!("11. Checking the vault");
     let report = vault.check()?;
     output::print_check(&report);
     vault.close()?;
 
-    println!("10. Scanning every file in the vault folder for the sample text in clear");
-    let needles = sample_texts()?;
+    println!("12. Scanning every file in the vault folder for the sample text in clear");
+    let needles = sample_texts();
     let (files, bytes, found) =
         scan_for_clear_text(&dir, &needles).map_err(|e| Failure::new(format!("scan: {e}")))?;
     if found.is_empty() {

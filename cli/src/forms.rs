@@ -26,12 +26,7 @@ impl From<RegistryError> for Failure {
 
 /// The form's own name for a language given as a code ("hi") or in full.
 fn resolve_lang(form: &Form, lang: Option<&str>) -> Option<String> {
-    let lang = lang?;
-    form.languages
-        .iter()
-        .find(|l| l.eq_ignore_ascii_case(lang) || l.ends_with(&format!("({lang})")))
-        .cloned()
-        .or_else(|| Some(lang.to_owned()))
+    lang.map(|l| form.language(l).to_owned())
 }
 
 fn type_name(kind: &QuestionType) -> String {

@@ -5,8 +5,10 @@
 
 mod answers;
 mod demo;
+mod entries;
 mod forms;
 mod output;
+mod persons;
 mod secrets;
 
 use std::path::{Path, PathBuf};
@@ -14,8 +16,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use safekeep_core::{
-    Changes, FormRef, RecordError, RecordFilter, RecordId, RecordKind, Unlock, Vault, VaultError,
-    VaultOptions,
+    RecordError, RecordFilter, RecordId, RecordKind, Unlock, Vault, VaultError, VaultOptions,
 };
 
 /// Safekeep: encrypted, offline case records for anti-trafficking teams.
@@ -33,12 +34,13 @@ struct Cli {
 enum Command {
     /// Create a new vault and print its recovery key (shown once).
     Init,
-    /// Save a filled form; without --case a new case is created for it.
+    /// Save a filled form, checked against the form; without --case a new case is
+    /// created for it. A refused save lists every problem and stores nothing.
     Add {
-        /// Form id, e.g. victim_identification.
+        /// Form id, e.g. victim_identification (`safekeep forms list`).
         #[arg(long)]
         form: String,
-        /// Form version.
+        /// Form version (default: the newest).
         #[arg(long)]
         form_version: Option<String>,
         /// Add to this existing case.
@@ -47,24 +49,77 @@ enum Command {
         /// Save as an entry in the case's service log.
         #[arg(long)]
         service: bool,
-        /// An answer: KEY=VALUE, or KEY:TYPE=VALUE with TYPE one of text, integer,
-        /// decimal, date, datetime, choice, choices, boolean, location.
-        #[arg(long = "answer", short = 'a', value_name = "KEY[:TYPE]=VALUE")]
+        /// An answer, NAME=VALUE, typed by the form as ODK stores it: several choices
+        /// separated by spaces, dates as YYYY-MM-DD, geopoints as "lat lon".
+        #[arg(long = "answer", short = 'a', value_name = "NAME=VALUE")]
         answers: Vec<String>,
+        /// Save incomplete (required answers may be missing; everything given must
+        /// still be valid).
+        #[arg(long)]
+        draft: bool,
+        /// Language of problem messages ("hi", "Hindi (hi)").
+        #[arg(long)]
+        lang: Option<String>,
         /// Print the new ids as JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Change answers of a record.
+    /// Change answers of a submission or service entry, checked against the form
+    /// version it was filled with.
     Edit {
         /// Record id.
         id: String,
-        /// A new answer: KEY[:TYPE]=VALUE.
-        #[arg(long = "answer", short = 'a', value_name = "KEY[:TYPE]=VALUE")]
+        /// A new answer: NAME=VALUE.
+        #[arg(long = "answer", short = 'a', value_name = "NAME=VALUE")]
         answers: Vec<String>,
         /// Clear an answer.
-        #[arg(long = "clear", value_name = "KEY")]
+        #[arg(long = "clear", value_name = "NAME")]
         clear: Vec<String>,
+        /// Keep it a draft (required answers may be missing).
+        #[arg(long)]
+        draft: bool,
+        /// Language of problem messages.
+        #[arg(long)]
+        lang: Option<String>,
+    },
+    /// Find persons by name or alias (spelling variants, transliterations and typos
+    /// match).
+    Search {
+        /// Name or alias, in any spelling.
+        text: String,
+        /// Most results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cases that may be the same person as this case or identification, ranked.
+    Duplicates {
+        /// Case or identification id.
+        id: String,
+        /// Most results.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link two cases as the same person (reports count the person once).
+    Link {
+        /// A case (or a record in it).
+        case: String,
+        /// The other case (or a record in it).
+        other: String,
+        /// Withdraw the link instead.
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Count persons: cases linked as the same person count once.
+    Persons {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
     },
     /// List records.
     List {
@@ -278,60 +333,59 @@ fn run(cli: Cli) -> CliResult {
             case,
             service,
             answers,
+            draft,
+            lang,
             json,
         } => {
-            let answers = answers::parse_all(answers)?;
-            let form = FormRef {
-                id: form.clone(),
-                version: form_version.clone(),
-            };
             let case = case.as_deref().map(record_id).transpose()?;
             let vault = open(dir)?;
-            let (case_id, new_case, id) = vault.batch(|b| {
-                let (case_id, new_case) = match case {
-                    Some(c) => (c, false),
-                    None => (b.create_case(Default::default())?, true),
-                };
-                let id = if *service {
-                    b.add_service_entry(case_id, form, answers)?
-                } else {
-                    b.add_submission(case_id, form, answers)?
-                };
-                Ok((case_id, new_case, id))
-            })?;
-            let kind = if *service {
-                "service_entry"
-            } else {
-                "submission"
-            };
-            if *json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "case": case_id.to_string(), kind: id.to_string() })
-                );
-            } else {
-                if new_case {
-                    println!("case {case_id}");
-                }
-                println!("{kind} {id}");
-            }
+            entries::add(
+                &vault,
+                entries::Add {
+                    form,
+                    version: form_version.as_deref(),
+                    case,
+                    service: *service,
+                    answers,
+                    draft: *draft,
+                    lang: lang.as_deref(),
+                    json: *json,
+                },
+            )?;
             vault.close()?;
         }
-        Command::Edit { id, answers, clear } => {
+        Command::Edit {
+            id,
+            answers,
+            clear,
+            draft,
+            lang,
+        } => {
             let id = record_id(id)?;
-            let mut changes: Changes = answers::parse_all(answers)?
-                .into_iter()
-                .map(|(k, v)| (k, Some(v)))
-                .collect();
-            for key in clear {
-                changes.insert(key.clone(), None);
-            }
-            if changes.is_empty() {
-                return Err(Failure::new("nothing to change: give --answer or --clear"));
-            }
             let vault = open(dir)?;
-            vault.edit(id, changes)?;
-            println!("edited {id}");
+            entries::edit(&vault, id, answers, clear, *draft, lang.as_deref())?;
+            vault.close()?;
+        }
+        Command::Search { text, limit, json } => {
+            let vault = open(dir)?;
+            persons::search(&vault, text, *limit, *json)?;
+            vault.close()?;
+        }
+        Command::Duplicates { id, limit, json } => {
+            let id = record_id(id)?;
+            let vault = open(dir)?;
+            persons::duplicates(&vault, id, *limit, *json)?;
+            vault.close()?;
+        }
+        Command::Link { case, other, undo } => {
+            let (a, b) = (record_id(case)?, record_id(other)?);
+            let vault = open(dir)?;
+            persons::link(&vault, a, b, *undo)?;
+            vault.close()?;
+        }
+        Command::Persons { json } => {
+            let vault = open(dir)?;
+            persons::persons(&vault, *json)?;
             vault.close()?;
         }
         Command::List {
@@ -348,11 +402,28 @@ fn run(cli: Cli) -> CliResult {
             };
             let vault = open(dir)?;
             let records = vault.list(&filter)?;
+            // A draft is an entry that does not pass the final check yet.
+            let missing: Vec<Option<usize>> = records
+                .iter()
+                .map(|r| {
+                    (r.form.is_some() && r.deleted.is_none())
+                        .then(|| vault.missing_to_finalize(r, None).ok().map(|m| m.len()))
+                        .flatten()
+                })
+                .collect();
             if *json {
-                let list: Vec<_> = records.iter().map(output::record_json).collect();
+                let list: Vec<_> = records
+                    .iter()
+                    .zip(&missing)
+                    .map(|(r, m)| {
+                        let mut value = output::record_json(r);
+                        value["complete"] = serde_json::json!(m.map(|n| n == 0));
+                        value
+                    })
+                    .collect();
                 println!("{}", serde_json::Value::Array(list));
             } else {
-                output::print_table(&records);
+                output::print_table(&records, &missing);
             }
             vault.close()?;
         }

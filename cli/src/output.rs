@@ -57,20 +57,27 @@ pub fn record_json(record: &Record) -> Json {
         "created": stamp_json(&record.created),
         "updated": stamp_json(&record.updated),
         "deleted": record.deleted.as_ref().map(stamp_json),
+        "same_person": record.same_person.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
     })
 }
 
-/// A short table, one record a line.
-pub fn print_table(records: &[Record]) {
+/// A short table, one record a line; `missing[i]` counts the answers record `i` still
+/// needs to be final (`None`: not filled with a form this vault has).
+pub fn print_table(records: &[Record], missing: &[Option<usize>]) {
     if records.is_empty() {
         println!("no records");
         return;
     }
     println!(
-        "{:<32}  {:<13}  {:<26}  {:<23}  answers",
-        "id", "kind", "form", "updated"
+        "{:<32}  {:<13}  {:<26}  {:<23}  {:<7}  answers",
+        "id", "kind", "form", "updated", "status"
     );
-    for r in records {
+    for (i, r) in records.iter().enumerate() {
+        let status = match missing.get(i).copied().flatten() {
+            Some(0) => "final",
+            Some(_) => "draft",
+            None => "",
+        };
         let form = r.form.as_ref().map(|f| f.id.as_str()).unwrap_or("-");
         let deleted = if r.deleted.is_some() {
             " (deleted)"
@@ -78,7 +85,7 @@ pub fn print_table(records: &[Record]) {
             ""
         };
         println!(
-            "{:<32}  {:<13}  {:<26}  {:<23}  {}{deleted}",
+            "{:<32}  {:<13}  {:<26}  {:<23}  {status:<7}  {}{deleted}",
             r.id.to_string(),
             r.kind.name(),
             form,
@@ -127,6 +134,10 @@ fn op_summary(op: &Op) -> (String, Vec<String>) {
             fields.iter().map(|f| f.name.clone()).collect(),
         ),
         OpBody::Tombstone { .. } => ("deleted".into(), Vec::new()),
+        OpBody::Link { other, same: true } => {
+            (format!("linked as the same person as {other}"), Vec::new())
+        }
+        OpBody::Link { other, same: false } => (format!("unlinked from {other}"), Vec::new()),
     }
 }
 

@@ -19,10 +19,7 @@ fn init(dir: &std::path::Path) -> String {
 }
 
 fn add(dir: &std::path::Path, extra: &[&str]) -> Json {
-    let out = ok(safekeep(dir)
-        .args(["add", "--json", "--form", "victim_identification"])
-        .args(extra));
-    serde_json::from_str(&out).expect("json")
+    add_form(dir, "victim_identification", extra)
 }
 
 #[test]
@@ -37,23 +34,23 @@ fn a_coordinator_records_edits_lists_and_deletes_through_the_command() {
             "--answer",
             &format!("name={NAME}"),
             "--answer",
-            "age:integer=15",
+            "age=15",
             "--answer",
-            "sex:choice=female",
+            "sex=female",
             "--answer",
-            "indicators:choices=debt,withheld_documents",
+            "indicators=debt withheld_documents",
             "--answer",
-            "found_on:date=2026-11-02",
+            "operation_date=2026-11-02",
             "--answer",
-            "interpreter_needed:boolean=yes",
+            "interpreter_needed=yes",
             "--answer",
-            "where:location=18.9647,72.8258",
+            &format!("place={PLACE}"),
             "--answer",
-            "advance:decimal=40000.50",
-            "--answer",
-            &format!("found_at={PLACE}"),
+            "notes=to be cleared",
         ],
     );
+    assert_eq!(first["complete"], true);
+    assert_eq!(first["version"], "2026.11.1", "the form version is stored");
     let case = first["case"].as_str().unwrap().to_owned();
     let id = first["submission"].as_str().unwrap().to_owned();
     let intake = ok(safekeep(&vault).args([
@@ -71,14 +68,7 @@ fn a_coordinator_records_edits_lists_and_deletes_through_the_command() {
         "no new case when --case is given"
     );
 
-    ok(safekeep(&vault).args([
-        "edit",
-        &id,
-        "--answer",
-        "age:integer=16",
-        "--clear",
-        "advance",
-    ]));
+    ok(safekeep(&vault).args(["edit", &id, "--answer", "age=16", "--clear", "notes"]));
 
     let shown: Json = serde_json::from_str(&ok(safekeep(&vault).args([
         "show",
@@ -90,14 +80,14 @@ fn a_coordinator_records_edits_lists_and_deletes_through_the_command() {
     let answers = &shown["answers"];
     assert_eq!(answers["name"], NAME);
     assert_eq!(answers["age"], 16);
+    assert_eq!(answers["minor"], "yes", "the form's calculation is stored");
     assert_eq!(
         answers["indicators"],
         serde_json::json!(["debt", "withheld_documents"])
     );
-    assert_eq!(answers["found_on"], "2026-11-02");
-    assert_eq!(answers["interpreter_needed"], true);
-    assert_eq!(answers["where"]["latitude"], 18.9647);
-    assert!(answers.get("advance").is_none(), "cleared");
+    assert_eq!(answers["operation_date"], "2026-11-02");
+    assert_eq!(answers["interpreter_needed"], "yes");
+    assert!(answers.get("notes").is_none(), "cleared");
     assert_eq!(shown["case"], case.as_str());
     assert_eq!(shown["history"].as_array().unwrap().len(), 2);
 
@@ -222,19 +212,28 @@ fn errors_are_one_clear_line_without_personal_data() {
     init(&vault);
     let secret = "Sunita Oraon";
     for bad in [
-        format!("age:integer={secret}"),
-        format!("born:date={secret}"),
-        format!("name:colour={secret}"),
+        format!("age={secret}"),
+        format!("operation_date={secret}"),
+        format!("village={secret}"),
+        format!("sex={secret}"),
     ] {
-        let out = run(safekeep(&vault).args(["add", "--form", "f", "--answer", &bad]));
-        assert_eq!(out.status.code(), Some(1));
+        let out = run(safekeep(&vault).args([
+            "add",
+            "--form",
+            "victim_identification",
+            "--answer",
+            &bad,
+        ]));
+        assert_eq!(out.status.code(), Some(7));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.lines().count(), 1, "{err}");
         assert!(
-            !err.contains("Sunita"),
+            !err.contains("Sunita") && !err.contains("Oraon"),
             "the value leaked into the error: {err}"
         );
     }
+    let unknown = run(safekeep(&vault).args(["add", "--form", "f", "--answer", "a=b"]));
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&unknown.stderr).lines().count(), 1);
     let missing = run(safekeep(&vault).args(["show", "00000000000000000000000000000000"]));
     assert_eq!(missing.status.code(), Some(4));
     let no_vault = run(safekeep(&vault).arg("list").env_remove("SAFEKEEP_VAULT"));
@@ -293,4 +292,173 @@ fn a_coordinator_lists_shows_and_loads_forms() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 2") && err.contains("relevant"), "{err}");
+}
+
+#[test]
+fn a_refused_save_lists_every_problem_and_stores_nothing_and_a_draft_can_be_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v");
+    init(&vault);
+    let refused = run(safekeep(&vault).args([
+        "add",
+        "--form",
+        "victim_identification",
+        "--lang",
+        "hi",
+        "--answer",
+        "age=130",
+        "--answer",
+        "sex=unknown_value",
+        "--answer",
+        "operation_date=2 Nov",
+        "--answer",
+        "village=Rampur",
+    ]));
+    assert_eq!(refused.status.code(), Some(7));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    for expected in [
+        "5 problem(s)",
+        "name: required: व्यक्ति की पहचान के लिए नाम या उपनाम आवश्यक है।",
+        "age: constraint: आयु वर्षों में, 0 से 120 के बीच होनी चाहिए।",
+        "sex: unknown choice",
+        "operation_date: type",
+        "village: unknown question",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(ok(safekeep(&vault).arg("list")).contains("no records"));
+
+    // Consent needs an answer per purpose: a draft is saved without them.
+    let draft = add_form(
+        &vault,
+        "consent",
+        &["--draft", "--answer", "consent_services=yes"],
+    );
+    assert_eq!(draft["complete"], false);
+    let missing = draft["missing"].as_array().unwrap();
+    assert!(missing.iter().any(|m| m == "consent_photos"), "{missing:?}");
+    let case = draft["case"].as_str().unwrap().to_owned();
+    let id = draft["submission"].as_str().unwrap().to_owned();
+    let list: Json = serde_json::from_str(&ok(safekeep(&vault).args(["list", "--json"]))).unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(entry["complete"], false);
+    assert!(ok(safekeep(&vault).arg("list")).contains("draft"));
+
+    // Finalizing without the missing answers is refused and changes nothing.
+    let refused = run(safekeep(&vault).args(["edit", &id, "--answer", "consent_sharing=no"]));
+    assert_eq!(refused.status.code(), Some(7));
+    let shown: Json =
+        serde_json::from_str(&ok(safekeep(&vault).args(["show", &id, "--json"]))).unwrap();
+    assert!(shown["answers"].get("consent_sharing").is_none());
+
+    let out = ok(safekeep(&vault).args([
+        "edit",
+        &id,
+        "-a",
+        "consent_sharing=no",
+        "-a",
+        "consent_reporting=yes",
+        "-a",
+        "consent_photos=no",
+        "-a",
+        "given_by=person",
+        "-a",
+        "consent_date=2026-11-03",
+    ]));
+    assert!(!out.contains("draft"), "{out}");
+    let list: Json = serde_json::from_str(&ok(
+        safekeep(&vault).args(["list", "--json", "--case", &case])
+    ))
+    .unwrap();
+    let entry = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(entry["complete"], true);
+}
+
+fn add_form(dir: &std::path::Path, form: &str, extra: &[&str]) -> Json {
+    let out = ok(safekeep(dir)
+        .args(["add", "--json", "--form", form])
+        .args(extra));
+    serde_json::from_str(&out).expect("json")
+}
+
+#[test]
+fn a_coordinator_finds_a_person_by_another_spelling_and_links_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = dir.path().join("v");
+    init(&vault);
+    let lakshmi = add(
+        &vault,
+        &[
+            "-a",
+            "name=Lakshmi Devi",
+            "-a",
+            "sex=female",
+            "-a",
+            "age=15",
+            "-a",
+            "nationality=IN",
+        ],
+    );
+    add(&vault, &["-a", "name=Rekha Kumari", "-a", "sex=female"]);
+    let again = add(
+        &vault,
+        &[
+            "-a",
+            "name=Laxmi Devee",
+            "-a",
+            "sex=female",
+            "-a",
+            "age=16",
+            "-a",
+            "nationality=IN",
+        ],
+    );
+    let found: Json =
+        serde_json::from_str(&ok(safekeep(&vault).args(["search", "laxmi", "--json"]))).unwrap();
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|m| m["name"] != "Rekha Kumari"));
+
+    let first_case = lakshmi["case"].as_str().unwrap();
+    let dups: Json = serde_json::from_str(&ok(safekeep(&vault).args([
+        "duplicates",
+        again["submission"].as_str().unwrap(),
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(dups[0]["case"], first_case, "{dups}");
+    ok(safekeep(&vault).args(["link", again["case"].as_str().unwrap(), first_case]));
+    let persons: Json =
+        serde_json::from_str(&ok(safekeep(&vault).args(["persons", "--json"]))).unwrap();
+    assert_eq!(persons["persons"], 2);
+    assert_eq!(persons["cases"], 3);
+    let dups: Json = serde_json::from_str(&ok(safekeep(&vault).args([
+        "duplicates",
+        again["case"].as_str().unwrap(),
+        "--json",
+    ])))
+    .unwrap();
+    assert!(
+        dups.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["case"] != first_case),
+        "a linked case is no longer suggested: {dups}"
+    );
+    for secret in ["Lakshmi", "Laxmi", "Rekha", "lksm", "laksmi"] {
+        assert!(
+            files_containing_text(&vault, secret).is_empty(),
+            "{secret} found in clear on disk"
+        );
+    }
 }

@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod forms;
 pub mod ids;
 pub mod records;
+pub mod search;
 pub mod store;
 pub mod sync;
 pub mod vault;

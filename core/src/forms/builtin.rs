@@ -107,7 +107,13 @@ pub fn load_builtin(id: &str) -> Option<Result<Form, FormLoadError>> {
 /// Every built-in form, loaded. The tests prove that each loads; a form that did not
 /// would be left out rather than stop the app.
 pub fn all() -> Vec<Form> {
-    BUILTIN.iter().filter_map(|f| f.load().ok()).collect()
+    loaded().to_vec()
+}
+
+/// The built-in forms, parsed once per process.
+pub(crate) fn loaded() -> &'static [Form] {
+    static FORMS: std::sync::OnceLock<Vec<Form>> = std::sync::OnceLock::new();
+    FORMS.get_or_init(|| BUILTIN.iter().filter_map(|f| f.load().ok()).collect())
 }
 
 #[cfg(test)]

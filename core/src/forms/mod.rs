@@ -9,12 +9,17 @@ pub mod model;
 pub mod registry;
 pub mod render;
 pub mod sheets;
+pub mod submission;
 pub mod validate;
 
 pub use model::{
     Choice, Form, FormLoadError, Formula, Group, Item, LoadProblem, Question, QuestionType,
     Required, Text,
 };
+pub use registry::{FormSummary, RegistryError};
+pub use render::{Screen, ShownChoice, ShownQuestion};
+pub use submission::{EntryKind, NewEntry, Saved, SubmitError, answer_type, parse_text_answers};
+pub use validate::{Checked, Mode, Moment, Problem, ProblemKind};
 
 /// The file formats a form is loaded from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -774,6 +774,24 @@ impl Form {
     pub fn question(&self, name: &str) -> Option<&Question> {
         self.questions().into_iter().find(|q| q.name == name)
     }
+
+    /// The form's own name for a language given in full ("Hindi (hi)"), by name
+    /// ("hindi") or by code ("hi"); the text as given when the form does not have it
+    /// (messages then fall back to the default language).
+    pub fn language<'a>(&'a self, lang: &'a str) -> &'a str {
+        let code = format!("({lang})");
+        self.languages
+            .iter()
+            .find(|l| {
+                l.eq_ignore_ascii_case(lang)
+                    || l.ends_with(&code)
+                    || l.split(" (")
+                        .next()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(lang))
+            })
+            .map(String::as_str)
+            .unwrap_or(lang)
+    }
 }
 
 #[cfg(test)]

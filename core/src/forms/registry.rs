@@ -5,6 +5,8 @@
 //! another version is kept beside it, so submissions made with an older version stay
 //! readable against that version.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use super::model::{Form, FormLoadError};
@@ -115,6 +117,7 @@ impl Vault {
                 &plain,
             )?;
             Store::put_form(u.store.conn(), &tag, &sealed)?;
+            u.loaded_forms = None;
             Ok(())
         })?;
         Ok(FormSummary::of(&form, false))
@@ -122,7 +125,15 @@ impl Vault {
 
     /// Every form loaded into this vault, parsed.
     pub fn loaded_forms(&self) -> Result<Vec<Form>, RegistryError> {
+        Ok(self.loaded_forms_shared()?.as_ref().clone())
+    }
+
+    /// The loaded forms, parsed once per unlock and shared until a form is loaded.
+    pub(crate) fn loaded_forms_shared(&self) -> Result<Arc<Vec<Form>>, RegistryError> {
         self.with_unlocked(RegistryError::Locked, |u| {
+            if let Some(forms) = &u.loaded_forms {
+                return Ok(Arc::clone(forms));
+            }
             let mut out = Vec::new();
             for (tag, sealed) in Store::forms(u.store.conn())? {
                 let plain = u
@@ -140,18 +151,20 @@ impl Vault {
                 let format = format_of(stored.format).ok_or(RegistryError::Damaged)?;
                 out.push(load(&stored.bytes, format, &stored.default_id)?);
             }
-            Ok(out)
+            let forms = Arc::new(out);
+            u.loaded_forms = Some(Arc::clone(&forms));
+            Ok(forms)
         })
     }
 
     /// Every form this vault can use: the built-in pack, then the forms loaded into it.
     pub fn forms(&self) -> Result<Vec<FormSummary>, RegistryError> {
-        let mut out: Vec<FormSummary> = super::builtin::all()
+        let mut out: Vec<FormSummary> = super::builtin::loaded()
             .iter()
             .map(|f| FormSummary::of(f, true))
             .collect();
         out.extend(
-            self.loaded_forms()?
+            self.loaded_forms_shared()?
                 .iter()
                 .map(|f| FormSummary::of(f, false)),
         );
@@ -163,16 +176,18 @@ impl Vault {
     pub fn form(&self, id: &str, version: Option<&str>) -> Result<Option<Form>, RegistryError> {
         let matches =
             |f: &Form| f.id == id && version.is_none_or(|v| f.version.as_deref() == Some(v));
-        let mut loaded: Vec<Form> = self
-            .loaded_forms()?
-            .into_iter()
+        let loaded = self.loaded_forms_shared()?;
+        let newest = loaded
+            .iter()
             .filter(|f| matches(f))
-            .collect();
-        loaded.sort_by(|a, b| version_order(a.version.as_deref(), b.version.as_deref()));
-        if let Some(form) = loaded.pop() {
-            return Ok(Some(form));
+            .max_by(|a, b| version_order(a.version.as_deref(), b.version.as_deref()));
+        if let Some(form) = newest {
+            return Ok(Some(form.clone()));
         }
-        Ok(super::builtin::all().into_iter().find(|f| matches(f)))
+        Ok(super::builtin::loaded()
+            .iter()
+            .find(|f| matches(f))
+            .cloned())
     }
 }
 

@@ -79,9 +79,10 @@ pub struct Moment {
 }
 
 impl Moment {
-    /// The system clock, in UTC.
+    /// The system clock, in the device's time zone: "today" is the social worker's
+    /// today, not UTC's (at 02:00 in India, UTC is still on yesterday).
     pub fn system() -> Self {
-        let now = chrono::Utc::now().fixed_offset();
+        let now = chrono::Local::now().fixed_offset();
         Self {
             today: now.date_naive(),
             now,
@@ -197,9 +198,12 @@ fn default_message(kind: ProblemKind, lang: Option<&str>) -> &'static str {
         (ProblemKind::Required, false) => "This question is required.",
         (ProblemKind::Constraint, true) => "यह उत्तर स्वीकार्य नहीं है।",
         (ProblemKind::Constraint, false) => "This answer is not accepted.",
-        (ProblemKind::Type, _) => "The answer is not of the type this question takes.",
-        (ProblemKind::UnknownChoice, _) => "This choice is not in the question's list.",
-        (ProblemKind::UnknownQuestion, _) => "The form has no such question.",
+        (ProblemKind::Type, true) => "यह उत्तर इस प्रश्न के प्रकार का नहीं है।",
+        (ProblemKind::Type, false) => "The answer is not of the type this question takes.",
+        (ProblemKind::UnknownChoice, true) => "यह विकल्प प्रश्न की सूची में नहीं है।",
+        (ProblemKind::UnknownChoice, false) => "This choice is not in the question's list.",
+        (ProblemKind::UnknownQuestion, true) => "फ़ॉर्म में ऐसा कोई प्रश्न नहीं है।",
+        (ProblemKind::UnknownQuestion, false) => "The form has no such question.",
         (ProblemKind::Expression, _) => "The form's expression could not be evaluated.",
     }
 }

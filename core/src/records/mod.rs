@@ -12,6 +12,7 @@ mod value;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 pub use value::{InvalidValue, Location, Value, ValueType};
 
@@ -135,6 +136,8 @@ pub struct Record {
     pub updated: Stamp,
     /// Stamp of deletion, if deleted.
     pub deleted: Option<Stamp>,
+    /// For a case: other cases a coordinator linked to it as the same person.
+    pub same_person: Vec<RecordId>,
 }
 
 impl Record {
@@ -162,6 +165,12 @@ impl Record {
             created: header.created,
             updated: state.updated.unwrap_or(header.created),
             deleted: state.deleted,
+            same_person: state
+                .links
+                .iter()
+                .filter(|(_, (same, _))| *same)
+                .map(|(id, _)| *id)
+                .collect(),
         })
     }
 }
@@ -208,6 +217,27 @@ pub struct Batch<'a> {
     next_seq: u64,
     /// A case already found live in this batch (bulk saves into one case look it up once).
     live_case: Option<RecordId>,
+    /// Names of persons saved in this batch, applied to the search index on commit
+    /// (an empty list removes the record from it).
+    index_updates: Vec<(RecordId, Vec<Zeroizing<String>>)>,
+}
+
+/// The answers that name a person: `name` and `alias` of a submission (the question
+/// names of the identification form, a stable contract).
+pub(crate) const NAME_FIELDS: [&str; 2] = ["name", "alias"];
+
+pub(crate) fn names_in<'v>(
+    values: impl Iterator<Item = (&'v str, Option<&'v Value>)>,
+) -> Vec<Zeroizing<String>> {
+    values
+        .filter(|(name, _)| NAME_FIELDS.contains(name))
+        .filter_map(|(_, value)| match value {
+            Some(Value::Text(text)) if !text.trim().is_empty() => {
+                Some(Zeroizing::new(text.clone()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 impl Batch<'_> {
@@ -219,6 +249,16 @@ impl Batch<'_> {
         body: OpBody,
     ) -> Result<(), RecordError> {
         let creates = matches!(body, OpBody::Create { .. });
+        let created_names = match &body {
+            OpBody::Create {
+                kind: RecordKind::Submission,
+                fields,
+                ..
+            } => Some(names_in(
+                fields.iter().map(|f| (f.name.as_str(), f.value.as_ref())),
+            )),
+            _ => None,
+        };
         let op = Op {
             id: OpId {
                 device: self.device,
@@ -231,14 +271,36 @@ impl Batch<'_> {
         let local_seq = Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
         let row = if creates {
             // A new record's state is its creating op: point at it instead of sealing a copy.
+            if let Some(names) = created_names.filter(|n| !n.is_empty()) {
+                self.index_updates.push((record, names));
+            }
             sealed::created_row(self.form_hasher, &op, local_seq)
         } else {
             state.apply_owned(op);
+            if state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Submission) {
+                let names = if state.deleted.is_some() {
+                    Vec::new()
+                } else {
+                    names_in(
+                        state
+                            .fields
+                            .iter()
+                            .map(|(k, f)| (k.as_str(), f.value.as_ref())),
+                    )
+                };
+                self.index_updates.push((record, names));
+            }
             sealed::sealed_row(self.sealer, self.form_hasher, record, &state)?
         };
         Store::put_record(&self.tx, &row)?;
         self.next_seq += 1;
         Ok(())
+    }
+
+    /// A live record as stored now, inside this batch's transaction.
+    pub fn get(&self, id: RecordId) -> Result<Record, RecordError> {
+        let state = self.live(id)?;
+        Record::from_state(id, state).ok_or(RecordError::NotFound(id))
     }
 
     fn live(&self, id: RecordId) -> Result<RecordState, RecordError> {
@@ -346,6 +408,30 @@ impl Batch<'_> {
         self.write(id, state, OpBody::Set { fields })
     }
 
+    /// Records two cases as the same person (identified twice, on two devices or at
+    /// two operations), or withdraws that with `same: false`. The op is written on
+    /// both cases, so either one shows the link and it syncs like any change.
+    pub fn link(&mut self, a: RecordId, b: RecordId, same: bool) -> Result<(), RecordError> {
+        if a == b {
+            return Err(RecordError::InvalidInput(
+                "a case cannot be linked to itself",
+            ));
+        }
+        let (state_a, state_b) = (self.live(a)?, self.live(b)?);
+        for (id, state) in [(a, &state_a), (b, &state_b)] {
+            if state.header.as_ref().map(|h| h.kind) != Some(RecordKind::Case) {
+                return Err(RecordError::NotACase(id));
+            }
+        }
+        for (id, other, state) in [(a, b, state_a), (b, a, state_b)] {
+            if state.links.get(&other).map(|(s, _)| *s).unwrap_or(false) == same {
+                continue;
+            }
+            self.write(id, state, OpBody::Link { other, same })?;
+        }
+        Ok(())
+    }
+
     /// Deletes a record (a tombstone). Deleting a case deletes its submissions and
     /// service entries too.
     pub fn delete(&mut self, id: RecordId) -> Result<(), RecordError> {
@@ -389,6 +475,7 @@ impl Vault {
                 hlc,
                 device,
                 next_seq,
+                search,
                 ..
             } = u;
             let mut batch = Batch {
@@ -399,17 +486,25 @@ impl Vault {
                 device: *device,
                 next_seq: *next_seq,
                 live_case: None,
+                index_updates: Vec::new(),
             };
             let out = f(&mut batch)?;
             let Batch {
                 tx,
                 next_seq: after,
+                index_updates,
                 ..
             } = batch;
             // The clock's high-water mark is persisted by the ops themselves: the
             // newest op's stamp is read back at unlock.
             tx.commit().map_err(StoreError::from)?;
             *next_seq = after;
+            if let Some(index) = search {
+                for (id, names) in &index_updates {
+                    let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+                    index.set(*id, &names);
+                }
+            }
             Ok(out)
         })
     }
@@ -442,6 +537,11 @@ impl Vault {
     /// Sets or clears fields of a record.
     pub fn edit(&self, id: RecordId, changes: Changes) -> Result<(), RecordError> {
         self.batch(|b| b.edit(id, changes))
+    }
+
+    /// Links two cases as the same person (`same: true`) or unlinks them.
+    pub fn link(&self, a: RecordId, b: RecordId, same: bool) -> Result<(), RecordError> {
+        self.batch(|batch| batch.link(a, b, same))
     }
 
     /// Deletes a record (and, for a case, everything in it).
@@ -588,4 +688,32 @@ pub(crate) fn check_sealed(u: &Unlocked, report: &mut CheckReport) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Every live submission's person names (`name`, `alias`), for building the search
+/// index at the first search after unlock.
+pub(crate) fn for_each_person_names(
+    u: &Unlocked,
+    mut visit: impl FnMut(RecordId, Vec<Zeroizing<String>>),
+) -> Result<(), RecordError> {
+    let mut scratch = Zeroizing::new(Vec::new());
+    Store::for_each_record(u.store.conn(), &RowFilter::default(), |row| {
+        if row.case_id.is_none() {
+            return Ok(());
+        }
+        let (id, state) = sealed::open_state(&u.sealer, row, &mut scratch)?;
+        let submission = state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Submission);
+        if submission && state.deleted.is_none() {
+            let names = names_in(
+                state
+                    .fields
+                    .iter()
+                    .map(|(k, f)| (k.as_str(), f.value.as_ref())),
+            );
+            if !names.is_empty() {
+                visit(id, names);
+            }
+        }
+        Ok::<_, RecordError>(())
+    })
 }

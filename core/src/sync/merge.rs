@@ -36,6 +36,9 @@ pub struct RecordState {
     pub updated: Option<Stamp>,
     /// Stamp of the latest tombstone, if deleted.
     pub deleted: Option<Stamp>,
+    /// Other cases linked to this one as the same person (`true`) or unlinked
+    /// (`false`), with the stamp of the deciding op.
+    pub links: BTreeMap<RecordId, (bool, Stamp)>,
 }
 
 impl RecordState {
@@ -73,6 +76,12 @@ impl RecordState {
             OpBody::Tombstone { .. } => {
                 self.deleted = self.deleted.max(Some(stamp));
             }
+            OpBody::Link { other, same } => match self.links.get(&other) {
+                Some((_, current)) if *current >= stamp => {}
+                _ => {
+                    self.links.insert(other, (same, stamp));
+                }
+            },
         }
         self.updated = self.updated.max(Some(stamp));
     }

@@ -64,6 +64,14 @@ pub enum OpBody {
         /// The record's last update stamp as the deleting device saw it.
         base: Option<Stamp>,
     },
+    /// Marks this case and `other` as the same person (`same: true`) or withdraws that
+    /// (`same: false`). Written on both cases; per pair, the highest stamp wins.
+    Link {
+        /// The other case.
+        other: RecordId,
+        /// Whether they are the same person.
+        same: bool,
+    },
 }
 
 /// One change, stamped.

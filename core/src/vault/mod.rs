@@ -185,6 +185,11 @@ pub(crate) struct Unlocked {
     /// Sequence number of this device's next op.
     pub(crate) next_seq: u64,
     pub(crate) vault_id: VaultId,
+    /// Forms loaded into this vault, parsed once (dropped when a form is loaded).
+    pub(crate) loaded_forms: Option<std::sync::Arc<Vec<crate::forms::Form>>>,
+    /// The name index, built at the first search after unlock and kept current by
+    /// every save; in memory only, wiped on lock.
+    pub(crate) search: Option<crate::search::SearchIndex>,
 }
 
 /// The result of `check`: what a coordinator or the app shows after a health check.
@@ -514,6 +519,8 @@ impl Vault {
             device,
             next_seq,
             vault_id,
+            loaded_forms: None,
+            search: None,
         })
     }
 
