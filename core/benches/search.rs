@@ -35,6 +35,14 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// Resident memory of this process in MiB (Linux; `None` elsewhere).
+fn rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -87,13 +95,16 @@ fn main() {
     vault.close().expect("close");
 
     let vault = Vault::open(dir.path(), Unlock::Passphrase(&passphrase), options).expect("open");
+    let rss_before = rss_mib();
     let started = Instant::now();
     vault.prepare_search().expect("index");
     let build = started.elapsed();
+    let grown = rss_mib().zip(rss_before).map(|(a, b)| a - b);
     println!(
-        "index build after unlock: {:.0} ms for {persons} persons ({:.1} µs per person)",
+        "index build after unlock: {:.0} ms for {persons} persons ({:.1} µs per person); resident memory +{} MiB",
         ms(build),
-        build.as_secs_f64() * 1e6 / persons as f64
+        build.as_secs_f64() * 1e6 / persons as f64,
+        grown.map_or("n/a".into(), |m| format!("{m:.0}"))
     );
 
     // Queries: a spelling variant or typo of a random person's full name.
