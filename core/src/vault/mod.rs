@@ -756,6 +756,13 @@ impl Vault {
         Ok(())
     }
 
+    /// Destroys the vault files in `dir` (keyslots first) without opening the vault:
+    /// for a vault that is locked or held elsewhere in this process (lock it first).
+    pub fn wipe_folder(dir: &Path) -> Result<(), VaultError> {
+        wipe::wipe_dir(dir)?;
+        Ok(())
+    }
+
     /// Checks the vault: SQLite's integrity check, every sealed value (ops, records,
     /// loaded forms) opened, every record's state compared with a replay of its ops.
     pub fn check(&self) -> Result<CheckReport, VaultError> {

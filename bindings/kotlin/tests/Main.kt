@@ -1,0 +1,184 @@
+package org.safekeep.tests
+
+import java.io.File
+import java.nio.file.Files
+import java.time.LocalDate
+import java.util.concurrent.Executors
+import kotlin.system.exitProcess
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.async
+import kotlinx.coroutines.awaitAll
+import kotlinx.coroutines.runBlocking
+import org.safekeep.Answers
+import org.safekeep.SafekeepVault
+import org.safekeep.toLocalDate
+import org.safekeep.ffi.Answer
+import org.safekeep.ffi.FormRef
+import org.safekeep.ffi.NewEntry
+import org.safekeep.ffi.PlatformKeyProvider
+import org.safekeep.ffi.ProblemKind
+import org.safekeep.ffi.RecordFilter
+import org.safekeep.ffi.RecordKind
+import org.safekeep.ffi.SafekeepException
+import org.safekeep.ffi.VaultSettings
+
+// The Kotlin layer and the generated bindings against the real library on the JVM.
+// No JUnit on this machine: each test is a function; main prints "N passed, N failed".
+
+private val FAST = VaultSettings(insecureFastKdfForTests = true)
+private fun pass() = "kiln seven rescue".toCharArray()
+
+/** A stand-in for the Android Keystore: reversible, keyed. */
+class XorKeys(private val key: Int, private val fail: Boolean = false) : PlatformKeyProvider {
+    override fun wrap(secret: ByteArray): ByteArray {
+        if (fail) throw SafekeepException.KeyStore("the user cancelled the prompt")
+        return ByteArray(secret.size) { (secret[it].toInt() xor key).toByte() }
+    }
+    override fun unwrapKey(wrapped: ByteArray): ByteArray = wrap(wrapped)
+}
+
+private fun check(condition: Boolean, what: () -> String) {
+    if (!condition) throw AssertionError(what())
+}
+
+private inline fun <reified T : Throwable> expect(block: () -> Unit): T {
+    try {
+        block()
+    } catch (e: Throwable) {
+        if (e is T) return e
+        throw AssertionError("expected ${T::class.simpleName}, got $e")
+    }
+    throw AssertionError("expected ${T::class.simpleName}, nothing thrown")
+}
+
+private fun folder(): File = Files.createTempDirectory("safekeep-kt").toFile().resolve("vault")
+
+private fun identification(name: String, vararg more: Pair<String, Answer>) = NewEntry(
+    caseId = null,
+    serviceEntry = false,
+    form = FormRef("victim_identification", null),
+    answers = mapOf("name" to Answers.text(name)) + more,
+    draft = false,
+)
+
+fun aRecordIsSavedFoundAndReadAfterReopening() = runBlocking {
+    val dir = folder()
+    val (vault, recovery) = SafekeepVault.create(dir, pass(), FAST)
+    check(recovery.replace("-", "").length == 32) { "recovery key shape" }
+    val saved = vault.use {
+        val saved = it.submit(
+            identification(
+                "Lakshmi Devi",
+                "age" to Answers.integer(14),
+                "sex" to Answers.choice("female"),
+                "operation_date" to Answers.date(LocalDate.of(2026, 11, 2)),
+            ),
+        )
+        check(saved.newCase && saved.missing.isEmpty()) { "saved final in a new case" }
+        check(saved.form.version == "2026.11.1") { "version stored: ${saved.form}" }
+        val record = it.get(saved.recordId)
+        check(record.answers["minor"] == Answers.text("yes")) { "minor flag: ${record.answers}" }
+        check((record.answers["operation_date"] as Answer.Date).toLocalDate() == LocalDate.of(2026, 11, 2)) { "date" }
+        check(it.search("Laxmi").first().caseId == saved.caseId) { "found by another spelling" }
+        saved
+    }
+    expect<SafekeepException.WrongPassphrase> { runBlocking { SafekeepVault.open(dir, "wrong".toCharArray(), FAST) } }
+    SafekeepVault.open(dir, pass(), FAST).use {
+        check(it.get(saved.recordId).answers["name"] == Answers.text("Lakshmi Devi")) { "reopened" }
+        check(it.check().ok) { "check" }
+    }
+    SafekeepVault.recover(dir, recovery.lowercase(), FAST).use { it.changePassphrase("new one".toCharArray()) }
+    SafekeepVault.open(dir, "new one".toCharArray(), FAST).close()
+}
+
+fun aRefusedSaveCarriesEveryProblemAndStoresNothing() = runBlocking {
+    SafekeepVault.create(folder(), pass(), FAST).first.use { vault ->
+        val entry = NewEntry(null, false, FormRef("victim_identification", null),
+            mapOf("age" to Answers.integer(130), "village" to Answers.text("x")), false)
+        val refused = expect<SafekeepException.Validation> { runBlocking { vault.submit(entry, "hi") } }
+        val byQuestion = refused.problems.associateBy { it.question }
+        check(byQuestion.keys == setOf("name", "age", "village")) { "problems: ${refused.problems}" }
+        check(byQuestion["age"]?.kind == ProblemKind.CONSTRAINT) { "age constraint" }
+        check(byQuestion["age"]?.text == "आयु वर्षों में, 0 से 120 के बीच होनी चाहिए।") { "Hindi: ${byQuestion["age"]}" }
+        check(vault.list().isEmpty()) { "nothing stored" }
+        expect<SafekeepException.InvalidInput> { runBlocking { vault.get("not-an-id") } }
+        // A draft saves what is valid; finishing it is checked again.
+        val draft = vault.submit(NewEntry(null, false, FormRef("consent", null),
+            mapOf("consent_services" to Answers.choice("yes")), true))
+        check(draft.missing.any { it.question == "consent_photos" }) { "missing: ${draft.missing}" }
+        expect<SafekeepException.Validation> { runBlocking { vault.edit(draft.recordId, mapOf("consent_sharing" to Answers.choice("no"))) } }
+    }
+}
+
+fun theScreenFollowsTheAnswers() = runBlocking {
+    SafekeepVault.create(folder(), pass(), FAST).first.use { vault ->
+        val form = FormRef("victim_identification", null)
+        val empty = vault.screen(form, emptyMap(), "hi")
+        val name = empty.questions.first { it.name == "name" }
+        check(name.required && name.label == "नाम या उपनाम (जैसा बताया गया)") { "label in Hindi: $name" }
+        check(empty.questions.none { it.name == "age_estimated" }) { "age_estimated hidden without an age" }
+        val withAge = vault.screen(form, mapOf("age" to Answers.integer(15)))
+        check(withAge.questions.any { it.name == "age_estimated" }) { "shown once an age is given" }
+        val sex = withAge.questions.first { it.name == "sex" }
+        check(sex.questionType == "select_one" && sex.choices.any { it.name == "female" }) { "choices: $sex" }
+    }
+}
+
+fun thePlatformKeyOpensAndAFailingKeyStoreIsAnError() = runBlocking {
+    val dir = folder()
+    SafekeepVault.create(dir, pass(), FAST).first.use { it.setPlatformKey(XorKeys(0x5A)) }
+    SafekeepVault.open(dir, XorKeys(0x5A), FAST).use { vault ->
+        vault.lock()
+        check(vault.isLocked) { "locked" }
+        expect<SafekeepException.WrongPlatformKey> { runBlocking { vault.unlock(XorKeys(0x11)) } }
+        expect<SafekeepException.Locked> { runBlocking { vault.list() } }
+        vault.unlock(pass())
+        expect<SafekeepException.KeyStore> { runBlocking { vault.setPlatformKey(XorKeys(1, fail = true)) } }
+    }
+}
+
+fun duplicatesAreRankedAndLinkedAcrossThreads() = runBlocking {
+    SafekeepVault.create(folder(), pass(), FAST).first.use { vault ->
+        val pool = Executors.newFixedThreadPool(4)
+        val threads = pool.asCoroutineDispatcher()
+        try {
+            (0 until 4).map { i ->
+                async(threads) {
+                    repeat(5) { j -> vault.raw.submit(identification("Person $i $j"), null) }
+                }
+            }.awaitAll()
+        } finally {
+            pool.shutdown()
+        }
+        check(vault.list(RecordFilter(RecordKind.SUBMISSION, null, null)).size == 20) { "20 saved from 4 threads" }
+        val first = vault.submit(identification("Mohammad Rafiq", "sex" to Answers.choice("male"), "age" to Answers.integer(17)))
+        val again = vault.submit(identification("Mohd Rafik", "sex" to Answers.choice("male"), "age" to Answers.integer(17)))
+        val ranked = vault.duplicates(again.recordId)
+        check(ranked.firstOrNull()?.caseId == first.caseId) { "ranked: $ranked" }
+        vault.link(again.caseId, first.caseId)
+        check(vault.get(first.caseId).samePerson == listOf(again.caseId)) { "linked" }
+        check(vault.persons().size == 21) { "22 cases, 21 persons" }
+    }
+}
+
+fun main() {
+    val tests = listOf(
+        "a record is saved, found and read after reopening" to ::aRecordIsSavedFoundAndReadAfterReopening,
+        "a refused save carries every problem and stores nothing" to ::aRefusedSaveCarriesEveryProblemAndStoresNothing,
+        "the screen follows the answers" to ::theScreenFollowsTheAnswers,
+        "the platform key opens and a failing key store is an error" to ::thePlatformKeyOpensAndAFailingKeyStoreIsAnError,
+        "duplicates are ranked and linked, saves from several threads" to ::duplicatesAreRankedAndLinkedAcrossThreads,
+    )
+    var failed = 0
+    for ((name, test) in tests) {
+        try {
+            test()
+            println("ok      $name")
+        } catch (e: Throwable) {
+            failed++
+            println("FAILED  $name: $e")
+        }
+    }
+    println("${tests.size - failed} passed, $failed failed")
+    if (failed > 0) exitProcess(1)
+}

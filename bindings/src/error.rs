@@ -1,0 +1,186 @@
+//! The one error the apps see, with the cases a screen branches on.
+
+use safekeep_core::forms::{FormLoadError, RegistryError, SubmitError};
+use safekeep_core::{RecordError, VaultError};
+
+use crate::types::Problem;
+
+/// One problem in a form file, by sheet, row and column (form definitions are not
+/// personal data).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FormProblem {
+    /// Sheet (`survey`, `choices`, `settings`).
+    pub sheet: String,
+    /// Row, counting the header as 1.
+    pub row: Option<u32>,
+    /// Column, when one is to blame.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub text: String,
+}
+
+/// Everything that can go wrong, as the app branches on it. `detail` texts are for
+/// developers and logs; they name ids and causes, never a record's content or a secret.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+pub enum SafekeepError {
+    /// The passphrase does not open the vault.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// The recovery key does not open the vault.
+    #[error("wrong recovery key")]
+    WrongRecoveryKey,
+    /// The platform key (Keystore / Keychain) does not open the vault, or the vault has
+    /// none set up.
+    #[error("the platform key does not open this vault")]
+    WrongPlatformKey,
+    /// The vault is locked (or closed): unlock it first.
+    #[error("the vault is locked")]
+    Locked,
+    /// No vault in the folder, or no such record or form.
+    #[error("not found: {detail}")]
+    NotFound {
+        /// What was not found.
+        detail: String,
+    },
+    /// `create` on a folder that already holds a vault.
+    #[error("a vault already exists in this folder")]
+    AlreadyExists,
+    /// The answers were refused; every problem, nothing stored.
+    #[error("the answers have {} problem(s)", .problems.len())]
+    Validation {
+        /// Every problem, by question.
+        problems: Vec<Problem>,
+    },
+    /// A form file was refused; every problem, nothing stored.
+    #[error("the form has {} problem(s)", .problems.len())]
+    InvalidForm {
+        /// Every problem, by sheet, row and column.
+        problems: Vec<FormProblem>,
+    },
+    /// The vault's files are damaged, altered, or do not belong together.
+    #[error("the vault is damaged: {detail}")]
+    Corrupt {
+        /// What failed.
+        detail: String,
+    },
+    /// The vault wiped itself after too many failed unlock attempts.
+    #[error("the vault was wiped after too many failed unlock attempts")]
+    Wiped,
+    /// An argument that cannot be used (a malformed id, an empty passphrase, ...).
+    #[error("invalid input: {detail}")]
+    InvalidInput {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The platform key store failed (thrown by the app's key provider).
+    #[error("platform key store failed: {detail}")]
+    KeyStore {
+        /// What the key store said.
+        detail: String,
+    },
+    /// Disk or database failure (full disk, permissions).
+    #[error("storage failed: {detail}")]
+    Storage {
+        /// What failed.
+        detail: String,
+    },
+    /// A bug in Safekeep. Report it; `check` tells whether the vault is intact.
+    #[error("internal error: {detail}")]
+    Internal {
+        /// What failed.
+        detail: String,
+    },
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for SafekeepError {
+    fn from(err: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        SafekeepError::KeyStore { detail: err.reason }
+    }
+}
+
+impl From<VaultError> for SafekeepError {
+    fn from(err: VaultError) -> Self {
+        let detail = err.to_string();
+        match err {
+            VaultError::NotFound => SafekeepError::NotFound { detail },
+            VaultError::AlreadyExists => SafekeepError::AlreadyExists,
+            VaultError::WrongPassphrase => SafekeepError::WrongPassphrase,
+            VaultError::WrongRecoveryKey => SafekeepError::WrongRecoveryKey,
+            VaultError::WrongPlatformKey | VaultError::NoPlatformKey => {
+                SafekeepError::WrongPlatformKey
+            }
+            VaultError::KeyProvider(e) => SafekeepError::KeyStore { detail: e.reason },
+            VaultError::Locked => SafekeepError::Locked,
+            VaultError::Wiped => SafekeepError::Wiped,
+            VaultError::InvalidInput(_) => SafekeepError::InvalidInput { detail },
+            VaultError::Corrupt(_) => SafekeepError::Corrupt { detail },
+            VaultError::Store(_) | VaultError::Io(_) => SafekeepError::Storage { detail },
+            VaultError::Crypto(_) => SafekeepError::Internal { detail },
+        }
+    }
+}
+
+impl From<RecordError> for SafekeepError {
+    fn from(err: RecordError) -> Self {
+        let detail = err.to_string();
+        match err {
+            RecordError::Locked => SafekeepError::Locked,
+            RecordError::NotFound(_) | RecordError::Deleted(_) => {
+                SafekeepError::NotFound { detail }
+            }
+            RecordError::NotACase(_) | RecordError::InvalidInput(_) => {
+                SafekeepError::InvalidInput { detail }
+            }
+            RecordError::Tampered { .. } | RecordError::Undecodable { .. } => {
+                SafekeepError::Corrupt { detail }
+            }
+            RecordError::Store(_) => SafekeepError::Storage { detail },
+            RecordError::Crypto(_) => SafekeepError::Internal { detail },
+        }
+    }
+}
+
+impl From<FormLoadError> for SafekeepError {
+    fn from(err: FormLoadError) -> Self {
+        SafekeepError::InvalidForm {
+            problems: err
+                .problems
+                .into_iter()
+                .map(|p| FormProblem {
+                    sheet: p.sheet,
+                    row: p.row.and_then(|r| u32::try_from(r).ok()),
+                    column: p.column,
+                    text: p.message,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<RegistryError> for SafekeepError {
+    fn from(err: RegistryError) -> Self {
+        let detail = err.to_string();
+        match err {
+            RegistryError::Locked => SafekeepError::Locked,
+            RegistryError::Invalid(e) => e.into(),
+            RegistryError::Damaged => SafekeepError::Corrupt { detail },
+            RegistryError::Store(_) => SafekeepError::Storage { detail },
+            RegistryError::Crypto(_) => SafekeepError::Internal { detail },
+        }
+    }
+}
+
+impl From<SubmitError> for SafekeepError {
+    fn from(err: SubmitError) -> Self {
+        let detail = err.to_string();
+        match err {
+            SubmitError::Invalid(problems) => SafekeepError::Validation {
+                problems: problems.into_iter().map(Problem::from).collect(),
+            },
+            SubmitError::UnknownForm { .. } => SafekeepError::NotFound { detail },
+            SubmitError::NoForm(_) => SafekeepError::InvalidInput { detail },
+            SubmitError::Record(e) => e.into(),
+            SubmitError::Registry(e) => e.into(),
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! The vault object: create, open (passphrase, platform key, recovery key), lock,
+//! keys, forms, records, search, duplicates, links, check.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use safekeep_core::forms::{EntryKind, FormFormat, NewEntry as CoreEntry};
+use safekeep_core::{Passphrase, RecoveryKey, Unlock, VaultOptions};
+use zeroize::Zeroize;
+
+use crate::convert::{self, invalid, record_id};
+use crate::error::SafekeepError;
+use crate::keys::{Foreign, PlatformKeyProvider};
+use crate::types::*;
+
+/// A passphrase from the app as UTF-8 bytes (a `ByteArray` / `Data` the app can wipe,
+/// unlike a `String`). Moved, not copied, into the core's zeroizing type.
+fn passphrase(bytes: Vec<u8>) -> Result<Passphrase, SafekeepError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Passphrase::new(text)),
+        Err(e) => {
+            e.into_bytes().zeroize();
+            Err(invalid("the passphrase is not UTF-8"))
+        }
+    }
+}
+
+fn options(settings: &VaultSettings) -> VaultOptions {
+    let options = VaultOptions::default();
+    if settings.insecure_fast_kdf_for_tests {
+        options.insecure_fast_kdf_for_tests()
+    } else {
+        options
+    }
+}
+
+fn recovery_key(typed: &str) -> Result<RecoveryKey, SafekeepError> {
+    RecoveryKey::parse(typed).map_err(|_| {
+        invalid("not a recovery key: 32 letters and digits in groups of four, as written down")
+    })
+}
+
+/// A vault just created, and its recovery key: show the key once, for the person to
+/// write down and keep apart from the phone; it is not stored anywhere readable.
+#[derive(uniffi::Record)]
+pub struct NewVault {
+    /// The open vault.
+    pub vault: Arc<Vault>,
+    /// 32 characters in groups of four.
+    pub recovery_key: String,
+}
+
+/// An encrypted vault of case records in one folder. All calls block: call them off
+/// the main thread. Safe to share between threads. `close_vault()` checkpoints and
+/// releases the files; after it or `wipe` every call fails with `Locked`.
+#[derive(uniffi::Object)]
+pub struct Vault {
+    inner: Mutex<Option<Arc<safekeep_core::Vault>>>,
+    folder: PathBuf,
+    settings: VaultSettings,
+}
+
+impl Vault {
+    fn wrap(vault: safekeep_core::Vault, folder: PathBuf, settings: VaultSettings) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Mutex::new(Some(Arc::new(vault))),
+            folder,
+            settings,
+        })
+    }
+
+    /// The core vault, without holding our lock while it works (the core may call the
+    /// app's key provider).
+    fn core(&self) -> Result<Arc<safekeep_core::Vault>, SafekeepError> {
+        let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        guard.clone().ok_or(SafekeepError::Locked)
+    }
+
+    fn take(&self) -> Option<Arc<safekeep_core::Vault>> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// Creates a vault in `folder` (created if missing) with a passphrase; returns it open,
+/// with its recovery key.
+#[uniffi::export(default(settings = None))]
+pub fn create_vault(
+    folder: String,
+    passphrase: Vec<u8>,
+    settings: Option<VaultSettings>,
+) -> Result<NewVault, SafekeepError> {
+    let settings = settings.unwrap_or_default();
+    let passphrase = self::passphrase(passphrase)?;
+    let folder = PathBuf::from(folder);
+    let (vault, recovery) = safekeep_core::Vault::create(&folder, &passphrase, options(&settings))?;
+    Ok(NewVault {
+        vault: Vault::wrap(vault, folder, settings),
+        recovery_key: recovery.to_display_string(),
+    })
+}
+
+/// Whether `folder` holds a vault.
+#[uniffi::export]
+pub fn vault_exists(folder: String) -> bool {
+    safekeep_core::Vault::exists(std::path::Path::new(&folder))
+}
+
+#[uniffi::export]
+impl Vault {
+    /// Opens with the passphrase. The duress passphrase, if one is set, destroys the
+    /// vault and opens an empty one, looking the same.
+    #[uniffi::constructor(default(settings = None))]
+    pub fn open_with_passphrase(
+        folder: String,
+        passphrase: Vec<u8>,
+        settings: Option<VaultSettings>,
+    ) -> Result<Arc<Self>, SafekeepError> {
+        let settings = settings.unwrap_or_default();
+        let passphrase = self::passphrase(passphrase)?;
+        let folder = PathBuf::from(folder);
+        let vault = safekeep_core::Vault::open(
+            &folder,
+            Unlock::Passphrase(&passphrase),
+            options(&settings),
+        )?;
+        Ok(Self::wrap(vault, folder, settings))
+    }
+
+    /// Opens with the platform key set up by `set_platform_key`.
+    #[uniffi::constructor(default(settings = None))]
+    pub fn open_with_platform_key(
+        folder: String,
+        provider: Arc<dyn PlatformKeyProvider>,
+        settings: Option<VaultSettings>,
+    ) -> Result<Arc<Self>, SafekeepError> {
+        let settings = settings.unwrap_or_default();
+        let folder = PathBuf::from(folder);
+        let foreign = Foreign(provider.as_ref());
+        let vault =
+            safekeep_core::Vault::open(&folder, Unlock::Platform(&foreign), options(&settings))?;
+        Ok(Self::wrap(vault, folder, settings))
+    }
+
+    /// Opens with the recovery key (then set a new passphrase with
+    /// `change_passphrase`).
+    #[uniffi::constructor(default(settings = None))]
+    pub fn open_with_recovery_key(
+        folder: String,
+        recovery_key: String,
+        settings: Option<VaultSettings>,
+    ) -> Result<Arc<Self>, SafekeepError> {
+        let settings = settings.unwrap_or_default();
+        let key = self::recovery_key(&recovery_key)?;
+        let folder = PathBuf::from(folder);
+        let vault =
+            safekeep_core::Vault::open(&folder, Unlock::RecoveryKey(&key), options(&settings))?;
+        Ok(Self::wrap(vault, folder, settings))
+    }
+
+    /// Locks: keys and the name index are wiped from memory; unlock again with any way
+    /// in. Call it when the app goes to the background.
+    pub fn lock(&self) -> Result<(), SafekeepError> {
+        self.core()?.lock();
+        Ok(())
+    }
+
+    /// Whether the vault is locked (or closed).
+    pub fn is_locked(&self) -> bool {
+        self.core().map(|v| v.is_locked()).unwrap_or(true)
+    }
+
+    /// Unlocks with the passphrase.
+    pub fn unlock_with_passphrase(&self, passphrase: Vec<u8>) -> Result<(), SafekeepError> {
+        let passphrase = self::passphrase(passphrase)?;
+        Ok(self.core()?.unlock(Unlock::Passphrase(&passphrase))?)
+    }
+
+    /// Unlocks with the platform key.
+    pub fn unlock_with_platform_key(
+        &self,
+        provider: Arc<dyn PlatformKeyProvider>,
+    ) -> Result<(), SafekeepError> {
+        let foreign = Foreign(provider.as_ref());
+        Ok(self.core()?.unlock(Unlock::Platform(&foreign))?)
+    }
+
+    /// Unlocks with the recovery key.
+    pub fn unlock_with_recovery_key(&self, recovery_key: String) -> Result<(), SafekeepError> {
+        let key = self::recovery_key(&recovery_key)?;
+        Ok(self.core()?.unlock(Unlock::RecoveryKey(&key))?)
+    }
+
+    /// Checkpoints and closes the vault files. Later calls fail with `Locked`. (Named
+    /// so as not to clash with Kotlin's `AutoCloseable.close`, which frees this object.)
+    pub fn close_vault(&self) -> Result<(), SafekeepError> {
+        if let Some(vault) = self.take() {
+            match Arc::try_unwrap(vault) {
+                Ok(vault) => vault.close()?,
+                // A call still running on another thread holds it: lock it now; it is
+                // released when that call returns.
+                Err(shared) => shared.lock(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Destroys the vault now: keys first (nothing can be decrypted after that), then
+    /// the files.
+    pub fn wipe(&self) -> Result<(), SafekeepError> {
+        match self.take() {
+            Some(vault) => match Arc::try_unwrap(vault) {
+                Ok(vault) => Ok(vault.wipe()?),
+                Err(shared) => {
+                    shared.lock();
+                    Ok(safekeep_core::Vault::wipe_folder(&self.folder)?)
+                }
+            },
+            None => Ok(safekeep_core::Vault::wipe_folder(&self.folder)?),
+        }
+    }
+
+    /// Changes the passphrase (the records are not rewritten).
+    pub fn change_passphrase(&self, new_passphrase: Vec<u8>) -> Result<(), SafekeepError> {
+        let new = self::passphrase(new_passphrase)?;
+        Ok(self.core()?.change_passphrase(&new)?)
+    }
+
+    /// Replaces the recovery key; returns the new one to show once.
+    pub fn new_recovery_key(&self) -> Result<String, SafekeepError> {
+        Ok(self.core()?.new_recovery_key()?.to_display_string())
+    }
+
+    /// Sets (or with `None` removes) the duress passphrase: entering it at unlock
+    /// destroys this vault and opens an empty one.
+    pub fn set_duress_passphrase(&self, duress: Option<Vec<u8>>) -> Result<(), SafekeepError> {
+        let duress = duress.map(self::passphrase).transpose()?;
+        Ok(self.core()?.set_duress_passphrase(duress.as_ref())?)
+    }
+
+    /// Wipes the vault after this many failed unlock attempts in a row (`None`: never).
+    pub fn set_failed_unlock_limit(&self, limit: Option<u32>) -> Result<(), SafekeepError> {
+        Ok(self.core()?.set_failed_unlock_limit(limit)?)
+    }
+
+    /// Adds (or replaces) the platform-key way in. The provider is called without any
+    /// lock held.
+    pub fn set_platform_key(
+        &self,
+        provider: Arc<dyn PlatformKeyProvider>,
+    ) -> Result<(), SafekeepError> {
+        let foreign = Foreign(provider.as_ref());
+        Ok(self.core()?.set_platform_key(&foreign)?)
+    }
+
+    /// Removes the platform-key way in.
+    pub fn remove_platform_key(&self) -> Result<(), SafekeepError> {
+        Ok(self.core()?.remove_platform_key()?)
+    }
+
+    /// Checks the database, every sealed value, and every record against its history.
+    pub fn check(&self) -> Result<CheckReport, SafekeepError> {
+        Ok(convert::check_report(&self.core()?.check()?))
+    }
+
+    /// Whether this vault was made with the insecure test KDF setting.
+    pub fn settings(&self) -> VaultSettings {
+        self.settings.clone()
+    }
+
+    // Forms.
+
+    /// Every form this vault can use: the built-in pack, then forms loaded into it.
+    pub fn forms(&self) -> Result<Vec<FormSummary>, SafekeepError> {
+        let vault = self.core()?;
+        let mut out = Vec::new();
+        for summary in vault.forms()? {
+            let languages = vault
+                .form(&summary.id, summary.version.as_deref())?
+                .map(|f| f.languages)
+                .unwrap_or_default();
+            out.push(FormSummary {
+                id: summary.id,
+                version: summary.version,
+                title: summary.title,
+                builtin: summary.builtin,
+                languages,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Checks an XLSForm (`.xlsx`, `.xls` or `.json`, told by `file_name`) and keeps it
+    /// in the vault. A refused form gives `InvalidForm` with every problem.
+    pub fn load_form(
+        &self,
+        bytes: Vec<u8>,
+        file_name: String,
+    ) -> Result<FormSummary, SafekeepError> {
+        let format = FormFormat::from_file_name(&file_name)
+            .ok_or_else(|| invalid("a form file ends in .xlsx, .xls or .json"))?;
+        let stem = std::path::Path::new(&file_name)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("form")
+            .to_owned();
+        let vault = self.core()?;
+        let summary = vault.load_form(&bytes, format, &stem)?;
+        let languages = vault
+            .form(&summary.id, summary.version.as_deref())?
+            .map(|f| f.languages)
+            .unwrap_or_default();
+        Ok(FormSummary {
+            id: summary.id,
+            version: summary.version,
+            title: summary.title,
+            builtin: summary.builtin,
+            languages,
+        })
+    }
+
+    /// What to show for a form and the answers so far, in `lang` ("hi", "Hindi (hi)";
+    /// `None`: the form's default language).
+    #[uniffi::method(default(lang = None))]
+    pub fn form_screen(
+        &self,
+        form: FormRef,
+        answers: std::collections::HashMap<String, Answer>,
+        lang: Option<String>,
+    ) -> Result<Screen, SafekeepError> {
+        let answers = convert::answers(answers)?;
+        let screen =
+            self.core()?
+                .render_form(&convert::form_ref_in(form), &answers, lang.as_deref())?;
+        Ok(convert::screen(screen))
+    }
+
+    /// What to show to continue or edit a saved entry, against the form version it was
+    /// filled with.
+    #[uniffi::method(default(lang = None))]
+    pub fn record_screen(&self, id: String, lang: Option<String>) -> Result<Screen, SafekeepError> {
+        let id = record_id(&id, "id")?;
+        Ok(convert::screen(
+            self.core()?.render_record(id, lang.as_deref())?,
+        ))
+    }
+
+    /// Every problem with these answers, without saving (`draft`: required answers may
+    /// be missing).
+    #[uniffi::method(default(lang = None))]
+    pub fn validate(
+        &self,
+        form: FormRef,
+        answers: std::collections::HashMap<String, Answer>,
+        draft: bool,
+        lang: Option<String>,
+    ) -> Result<Vec<Problem>, SafekeepError> {
+        let answers = convert::answers(answers)?;
+        let checked = self.core()?.validate(
+            &convert::form_ref_in(form),
+            &answers,
+            lang.as_deref(),
+            convert::mode(draft),
+        )?;
+        Ok(convert::problems(checked.problems))
+    }
+
+    // Records.
+
+    /// Saves a filled form, checked against it; `Validation` with every problem (in
+    /// `lang`) and nothing stored when refused.
+    #[uniffi::method(default(lang = None))]
+    pub fn submit(&self, entry: NewEntry, lang: Option<String>) -> Result<Saved, SafekeepError> {
+        let case = entry
+            .case_id
+            .as_deref()
+            .map(|c| record_id(c, "case_id"))
+            .transpose()?;
+        let saved = self.core()?.submit(
+            CoreEntry {
+                case,
+                kind: if entry.service_entry {
+                    EntryKind::ServiceEntry
+                } else {
+                    EntryKind::Submission
+                },
+                form: convert::form_ref_in(entry.form),
+                answers: convert::answers(entry.answers)?,
+                mode: convert::mode(entry.draft),
+            },
+            lang.as_deref(),
+        )?;
+        Ok(convert::saved(saved))
+    }
+
+    /// Changes answers (`None` clears one), checked against the form version the entry
+    /// was filled with.
+    #[uniffi::method(default(lang = None))]
+    pub fn edit(
+        &self,
+        id: String,
+        changes: std::collections::HashMap<String, Option<Answer>>,
+        draft: bool,
+        lang: Option<String>,
+    ) -> Result<Saved, SafekeepError> {
+        let id = record_id(&id, "id")?;
+        let changes = convert::changes(changes)?;
+        let saved =
+            self.core()?
+                .edit_answers(id, changes, convert::mode(draft), lang.as_deref())?;
+        Ok(convert::saved(saved))
+    }
+
+    /// What a saved entry still needs to be final, in `lang` (empty: complete).
+    #[uniffi::method(default(lang = None))]
+    pub fn missing_to_finalize(
+        &self,
+        id: String,
+        lang: Option<String>,
+    ) -> Result<Vec<Problem>, SafekeepError> {
+        let id = record_id(&id, "id")?;
+        let vault = self.core()?;
+        let record = vault.get(id)?;
+        Ok(convert::problems(
+            vault.missing_to_finalize(&record, lang.as_deref())?,
+        ))
+    }
+
+    /// Deletes a record; a case goes with everything in it.
+    pub fn delete(&self, id: String) -> Result<(), SafekeepError> {
+        let id = record_id(&id, "id")?;
+        Ok(self.core()?.delete(id)?)
+    }
+
+    /// One record.
+    pub fn get(&self, id: String) -> Result<Record, SafekeepError> {
+        let id = record_id(&id, "id")?;
+        Ok(convert::record(&self.core()?.get(id)?))
+    }
+
+    /// Records matching `filter`, oldest first.
+    pub fn list(&self, filter: RecordFilter) -> Result<Vec<Record>, SafekeepError> {
+        let filter = safekeep_core::RecordFilter {
+            kind: filter.kind.map(convert::kind_in),
+            case: filter
+                .case_id
+                .as_deref()
+                .map(|c| record_id(c, "case_id"))
+                .transpose()?,
+            form: filter.form_id,
+            include_deleted: false,
+        };
+        Ok(self
+            .core()?
+            .list(&filter)?
+            .iter()
+            .map(convert::record)
+            .collect())
+    }
+
+    /// Persons whose name or alias is like `text` (spelling variants, transliteration,
+    /// typos), best first.
+    #[uniffi::method(default(limit = 10))]
+    pub fn search(&self, text: String, limit: u32) -> Result<Vec<PersonMatch>, SafekeepError> {
+        Ok(self
+            .core()?
+            .search(&text, limit as usize)?
+            .into_iter()
+            .map(convert::person)
+            .collect())
+    }
+
+    /// Builds the name index now (after unlock, off the main thread) so the first
+    /// search is instant.
+    pub fn prepare_search(&self) -> Result<(), SafekeepError> {
+        Ok(self.core()?.prepare_search()?)
+    }
+
+    /// Cases that may be the same person as this case or identification, ranked.
+    #[uniffi::method(default(limit = 10))]
+    pub fn duplicates(
+        &self,
+        id: String,
+        limit: u32,
+    ) -> Result<Vec<DuplicateCandidate>, SafekeepError> {
+        let id = record_id(&id, "id")?;
+        Ok(self
+            .core()?
+            .duplicates(id, limit as usize)?
+            .into_iter()
+            .map(convert::duplicate)
+            .collect())
+    }
+
+    /// Links two cases as the same person (`same = false` withdraws the link).
+    pub fn link(
+        &self,
+        case_id: String,
+        other_case_id: String,
+        same: bool,
+    ) -> Result<(), SafekeepError> {
+        let a = record_id(&case_id, "case_id")?;
+        let b = record_id(&other_case_id, "other_case_id")?;
+        Ok(self.core()?.link(a, b, same)?)
+    }
+
+    /// Cases grouped by person (linked cases together); reports count the groups.
+    pub fn persons(&self) -> Result<Vec<Vec<String>>, SafekeepError> {
+        Ok(self
+            .core()?
+            .persons()?
+            .into_iter()
+            .map(|g| g.iter().map(|c| c.to_string()).collect())
+            .collect())
+    }
+}
