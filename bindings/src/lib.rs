@@ -10,12 +10,14 @@
 mod convert;
 mod error;
 mod keys;
+mod progress;
 mod types;
 mod vault;
 
 pub use error::{FormProblem, SafekeepError};
 pub use keys::PlatformKeyProvider;
+pub use progress::{BulkReport, ProgressListener, RefusedEntry};
 pub use types::*;
-pub use vault::{NewVault, Vault};
+pub use vault::{NewVault, Vault, create_vault, vault_exists};
 
 uniffi::setup_scaffolding!("safekeep");

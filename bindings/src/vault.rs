@@ -11,6 +11,7 @@ use zeroize::Zeroize;
 use crate::convert::{self, invalid, record_id};
 use crate::error::SafekeepError;
 use crate::keys::{Foreign, PlatformKeyProvider};
+use crate::progress::{BulkReport, ProgressListener};
 use crate::types::*;
 
 /// A passphrase from the app as UTF-8 bytes (a `ByteArray` / `Data` the app can wipe,
@@ -390,6 +391,19 @@ impl Vault {
             lang.as_deref(),
         )?;
         Ok(convert::saved(saved))
+    }
+
+    /// Saves many filled forms, each wholly or not at all, calling `listener` after each
+    /// (return `false` from it to stop). Entries the form refuses are reported with
+    /// their problems and the rest are saved.
+    #[uniffi::method(default(lang = None))]
+    pub fn submit_all(
+        &self,
+        entries: Vec<NewEntry>,
+        listener: Option<Arc<dyn ProgressListener>>,
+        lang: Option<String>,
+    ) -> Result<BulkReport, SafekeepError> {
+        crate::progress::submit_all(entries, listener, |entry| self.submit(entry, lang.clone()))
     }
 
     /// Changes answers (`None` clears one), checked against the form version the entry

@@ -139,10 +139,10 @@ fun thePlatformKeyOpensAndAFailingKeyStoreIsAnError() = runBlocking {
 
 fun duplicatesAreRankedAndLinkedAcrossThreads() = runBlocking {
     SafekeepVault.create(folder(), pass(), FAST).first.use { vault ->
-        val pool = Executors.newFixedThreadPool(4)
+        val pool = Executors.newFixedThreadPool(8)
         val threads = pool.asCoroutineDispatcher()
         try {
-            (0 until 4).map { i ->
+            (0 until 8).map { i ->
                 async(threads) {
                     repeat(5) { j -> vault.raw.submit(identification("Person $i $j"), null) }
                 }
@@ -150,15 +150,65 @@ fun duplicatesAreRankedAndLinkedAcrossThreads() = runBlocking {
         } finally {
             pool.shutdown()
         }
-        check(vault.list(RecordFilter(RecordKind.SUBMISSION, null, null)).size == 20) { "20 saved from 4 threads" }
+        check(vault.list(RecordFilter(RecordKind.SUBMISSION, null, null)).size == 40) { "40 saved from 8 threads" }
         val first = vault.submit(identification("Mohammad Rafiq", "sex" to Answers.choice("male"), "age" to Answers.integer(17)))
         val again = vault.submit(identification("Mohd Rafik", "sex" to Answers.choice("male"), "age" to Answers.integer(17)))
         val ranked = vault.duplicates(again.recordId)
         check(ranked.firstOrNull()?.caseId == first.caseId) { "ranked: $ranked" }
         vault.link(again.caseId, first.caseId)
         check(vault.get(first.caseId).samePerson == listOf(again.caseId)) { "linked" }
-        check(vault.persons().size == 21) { "22 cases, 21 persons" }
+        check(vault.persons().size == 41) { "42 cases, 41 persons" }
     }
+}
+
+fun aPartlyFilledIdentificationRendersInHindiAndAServiceIsLogged() = runBlocking {
+    SafekeepVault.create(folder(), pass(), FAST).first.use { vault ->
+        val draft = vault.submit(NewEntry(null, false, FormRef("victim_identification", null),
+            mapOf("age" to Answers.integer(15), "nationality" to Answers.choice("other")), true))
+        check(draft.missing.map { it.question } == listOf("name")) { "only the name is missing: ${draft.missing}" }
+        val screen = vault.screen(draft.recordId, "hi")
+        val shown = screen.questions.map { it.name }
+        check("age_estimated" in shown && "nationality_other" in shown) { "relevance applied: $shown" }
+        check("minor_note" in shown) { "a 15-year-old is a minor: $shown" }
+        val age = screen.questions.first { it.name == "age" }
+        check(age.label == "आयु (वर्ष)" && age.value == Answers.integer(15)) { "Hindi label and value: $age" }
+        val service = vault.submit(NewEntry(draft.caseId, true, FormRef("restoration_service", null), mapOf(
+            "service_type" to Answers.choice("counselling"),
+            "status" to Answers.choice("delivered"),
+            "service_date" to Answers.date(LocalDate.of(2026, 11, 5)),
+        ), false))
+        val entries = vault.list(RecordFilter(RecordKind.SERVICE_ENTRY, draft.caseId, null))
+        check(entries.map { it.id } == listOf(service.recordId)) { "service logged in the case" }
+    }
+}
+
+/** Counts progress calls and stops after [after]. */
+class StopAfter(private val after: Long) : org.safekeep.ffi.ProgressListener {
+    var calls = 0
+    override fun progress(done: ULong, total: ULong): Boolean {
+        calls++
+        return done.toLong() < after
+    }
+}
+
+fun aBulkSaveReportsProgressAndCanBeCancelled() = runBlocking {
+    SafekeepVault.create(folder(), pass(), FAST).first.use { vault ->
+        val entries = (1..10).map { identification("Imported $it") }
+        val listener = StopAfter(4)
+        val report = vault.raw.submitAll(entries, listener, null)
+        check(report.cancelled && report.saved.size == 4 && listener.calls == 4) { "stopped after 4: $report" }
+        check(vault.list(RecordFilter(RecordKind.SUBMISSION, null, null)).size == 4) { "4 stored" }
+    }
+}
+
+fun aClosedObjectGivesAClearExceptionNotACrash() = runBlocking {
+    val (vault, _) = SafekeepVault.create(folder(), pass(), FAST)
+    val saved = vault.submit(identification("Asha"))
+    vault.raw.closeVault()
+    expect<SafekeepException.Locked> { runBlocking { vault.get(saved.recordId) } }
+    vault.close()
+    val gone = expect<IllegalStateException> { vault.raw.isLocked() }
+    check(gone.message?.contains("destroyed") == true) { "clear message: ${gone.message}" }
 }
 
 fun main() {
@@ -167,7 +217,10 @@ fun main() {
         "a refused save carries every problem and stores nothing" to ::aRefusedSaveCarriesEveryProblemAndStoresNothing,
         "the screen follows the answers" to ::theScreenFollowsTheAnswers,
         "the platform key opens and a failing key store is an error" to ::thePlatformKeyOpensAndAFailingKeyStoreIsAnError,
-        "duplicates are ranked and linked, saves from several threads" to ::duplicatesAreRankedAndLinkedAcrossThreads,
+        "duplicates are ranked and linked, saves from 8 threads at once" to ::duplicatesAreRankedAndLinkedAcrossThreads,
+        "a partly filled identification renders in Hindi and a service is logged" to ::aPartlyFilledIdentificationRendersInHindiAndAServiceIsLogged,
+        "a bulk save reports progress and can be cancelled" to ::aBulkSaveReportsProgressAndCanBeCancelled,
+        "a closed object gives a clear exception, not a crash" to ::aClosedObjectGivesAClearExceptionNotACrash,
     )
     var failed = 0
     for ((name, test) in tests) {
