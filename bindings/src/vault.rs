@@ -41,6 +41,24 @@ fn recovery_key(typed: &str) -> Result<RecoveryKey, SafekeepError> {
     })
 }
 
+/// A form summary with the languages of that form version.
+fn form_summary(
+    vault: &safekeep_core::Vault,
+    summary: safekeep_core::forms::FormSummary,
+) -> Result<FormSummary, SafekeepError> {
+    let languages = vault
+        .form(&summary.id, summary.version.as_deref())?
+        .map(|f| f.languages)
+        .unwrap_or_default();
+    Ok(FormSummary {
+        id: summary.id,
+        version: summary.version,
+        title: summary.title,
+        builtin: summary.builtin,
+        languages,
+    })
+}
+
 /// A vault just created, and its recovery key: show the key once, for the person to
 /// write down and keep apart from the phone; it is not stored anywhere readable.
 #[derive(uniffi::Record)]
@@ -273,21 +291,11 @@ impl Vault {
     /// Every form this vault can use: the built-in pack, then forms loaded into it.
     pub fn forms(&self) -> Result<Vec<FormSummary>, SafekeepError> {
         let vault = self.core()?;
-        let mut out = Vec::new();
-        for summary in vault.forms()? {
-            let languages = vault
-                .form(&summary.id, summary.version.as_deref())?
-                .map(|f| f.languages)
-                .unwrap_or_default();
-            out.push(FormSummary {
-                id: summary.id,
-                version: summary.version,
-                title: summary.title,
-                builtin: summary.builtin,
-                languages,
-            });
-        }
-        Ok(out)
+        vault
+            .forms()?
+            .into_iter()
+            .map(|summary| form_summary(&vault, summary))
+            .collect()
     }
 
     /// Checks an XLSForm (`.xlsx`, `.xls` or `.json`, told by `file_name`) and keeps it
@@ -306,17 +314,7 @@ impl Vault {
             .to_owned();
         let vault = self.core()?;
         let summary = vault.load_form(&bytes, format, &stem)?;
-        let languages = vault
-            .form(&summary.id, summary.version.as_deref())?
-            .map(|f| f.languages)
-            .unwrap_or_default();
-        Ok(FormSummary {
-            id: summary.id,
-            version: summary.version,
-            title: summary.title,
-            builtin: summary.builtin,
-            languages,
-        })
+        form_summary(&vault, summary)
     }
 
     /// What to show for a form and the answers so far, in `lang` ("hi", "Hindi (hi)";

@@ -98,21 +98,24 @@ fn fresh_dir() -> CliResult<PathBuf> {
     Ok(std::env::temp_dir().join(format!("safekeep-demo-{tag}")))
 }
 
-/// Every free-text answer of the sample, as it would appear in clear.
-fn sample_texts() -> Vec<String> {
-    let choices_and_numbers = |v: &str| {
-        v.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_- ".contains(c))
-            || v.len() <= 3
-    };
-    IDENTIFICATIONS
+/// Every free-text answer of the sample (typed by its form), as it would appear in
+/// clear.
+fn sample_texts(vault: &Vault) -> CliResult<Vec<String>> {
+    let identification = FormRef::new("victim_identification");
+    let service = FormRef::new("restoration_service");
+    let mut out = Vec::new();
+    let samples = IDENTIFICATIONS
         .iter()
-        .chain(std::iter::once(&SERVICE))
-        .flat_map(|lines| pairs(lines))
-        .map(|(_, v)| v)
-        .filter(|v| !choices_and_numbers(v))
-        .map(str::to_owned)
-        .collect()
+        .map(|lines| (&identification, *lines))
+        .chain(std::iter::once((&service, SERVICE)));
+    for (form, lines) in samples {
+        for value in typed(vault, form, lines)?.into_values() {
+            if let Value::Text(text) = value {
+                out.push(text);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Files under `dir` that contain any of `needles` as UTF-8 or UTF-16 (LE or BE).
@@ -309,10 +312,10 @@ pub fn run(dir: Option<&Path>) -> CliResult {
     println!("11. Checking the vault");
     let report = vault.check()?;
     output::print_check(&report);
+    let needles = sample_texts(&vault)?;
     vault.close()?;
 
     println!("12. Scanning every file in the vault folder for the sample text in clear");
-    let needles = sample_texts();
     let (files, bytes, found) =
         scan_for_clear_text(&dir, &needles).map_err(|e| Failure::new(format!("scan: {e}")))?;
     if found.is_empty() {

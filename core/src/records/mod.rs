@@ -217,6 +217,8 @@ pub struct Batch<'a> {
     next_seq: u64,
     /// A case already found live in this batch (bulk saves into one case look it up once).
     live_case: Option<RecordId>,
+    /// Whether the search index is built: only then are names collected.
+    indexing: bool,
     /// Names of persons saved in this batch, applied to the search index on commit
     /// (an empty list removes the record from it).
     index_updates: Vec<(RecordId, Vec<Zeroizing<String>>)>,
@@ -254,7 +256,7 @@ impl Batch<'_> {
                 kind: RecordKind::Submission,
                 fields,
                 ..
-            } => Some(names_in(
+            } if self.indexing => Some(names_in(
                 fields.iter().map(|f| (f.name.as_str(), f.value.as_ref())),
             )),
             _ => None,
@@ -277,7 +279,9 @@ impl Batch<'_> {
             sealed::created_row(self.form_hasher, &op, local_seq)
         } else {
             state.apply_owned(op);
-            if state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Submission) {
+            if self.indexing
+                && state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Submission)
+            {
                 let names = if state.deleted.is_some() {
                     Vec::new()
                 } else {
@@ -486,6 +490,7 @@ impl Vault {
                 device: *device,
                 next_seq: *next_seq,
                 live_case: None,
+                indexing: search.is_some(),
                 index_updates: Vec::new(),
             };
             let out = f(&mut batch)?;

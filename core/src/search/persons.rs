@@ -208,10 +208,23 @@ impl Vault {
     /// spelling variants, transliterations (Devanagari too) and typos match. The index
     /// is built in memory at the first search after unlock and never written to disk.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<PersonMatch>, RecordError> {
+        Ok(self
+            .matches(query, limit)?
+            .into_iter()
+            .map(|(found, _)| found)
+            .collect())
+    }
+
+    /// [`Vault::search`] with each match's identification, opened once.
+    fn matches(
+        &self,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<(PersonMatch, Record)>, RecordError> {
         let limit = limit.min(MAX_RESULTS);
         // Ask for more hits than wanted: several identifications may belong to one case.
         let hits = self.search_hits(query, limit.saturating_mul(2))?;
-        let mut out: Vec<PersonMatch> = Vec::new();
+        let mut out: Vec<(PersonMatch, Record)> = Vec::new();
         for hit in hits {
             let record = match self.get(hit.key) {
                 Ok(r) => r,
@@ -219,19 +232,20 @@ impl Vault {
                 Err(e) => return Err(e),
             };
             let case = record.case.unwrap_or(record.id);
-            if out.iter().any(|m| m.case == case) {
+            if out.iter().any(|(m, _)| m.case == case) {
                 continue;
             }
             let names = record_names(&record);
             let Some(name) = names.get(hit.name).or(names.first()) else {
                 continue;
             };
-            out.push(PersonMatch {
+            let found = PersonMatch {
                 case,
                 record: record.id,
                 name: name.clone(),
                 score: hit.score,
-            });
+            };
+            out.push((found, record));
             if out.len() == limit {
                 break;
             }
@@ -276,11 +290,10 @@ impl Vault {
         let traits = Traits::of(&subject);
         let mut candidates: BTreeMap<RecordId, DuplicateCandidate> = BTreeMap::new();
         for name in &traits.names {
-            for found in self.search(name, MAX_RESULTS)? {
+            for (found, other) in self.matches(name, MAX_RESULTS)? {
                 if found.case == own_case || linked.contains(&found.case) {
                     continue;
                 }
-                let other = self.get(found.record)?;
                 let (score, reasons) = weigh(&traits, &Traits::of(&other));
                 let better = candidates.get(&found.case).is_none_or(|c| c.score < score);
                 if better {

@@ -227,6 +227,9 @@ pub struct Vault {
     inner: Mutex<Option<Unlocked>>,
     /// Serializes writers of the keyslot file.
     slots: Mutex<()>,
+    /// Serializes unlocks: two at once would each open the (exclusively locked)
+    /// database. Not the state lock, so the key provider runs without it held.
+    unlocking: Mutex<()>,
 }
 
 impl fmt::Debug for Vault {
@@ -288,6 +291,7 @@ impl Vault {
             options,
             inner: Mutex::new(Some(unlocked)),
             slots: Mutex::new(()),
+            unlocking: Mutex::new(()),
         }
     }
 
@@ -578,6 +582,7 @@ impl Vault {
     /// Unlocks a locked vault (a no-op if it is unlocked). The duress passphrase and
     /// the failed-unlock limit behave as in [`Vault::open`].
     pub fn unlock(&self, how: Unlock<'_>) -> Result<(), VaultError> {
+        let _one_at_a_time = self.unlocking.lock().unwrap_or_else(|p| p.into_inner());
         if !self.is_locked() {
             return Ok(());
         }
