@@ -1,6 +1,6 @@
 //! Human and JSON output.
 
-use safekeep_core::sync::{Op, OpBody};
+use safekeep_core::sync::{Op, OpBody, Resolution};
 use safekeep_core::{CheckReport, Record, Stamp, Value};
 use serde_json::{Value as Json, json};
 
@@ -138,6 +138,17 @@ fn op_summary(op: &Op) -> (String, Vec<String>) {
             (format!("linked as the same person as {other}"), Vec::new())
         }
         OpBody::Link { other, same: false } => (format!("unlinked from {other}"), Vec::new()),
+        OpBody::Append { log, .. } => (format!("added an entry to {log}"), Vec::new()),
+        OpBody::Resolve(Resolution::Fields(fields)) => (
+            "resolved a conflict".into(),
+            fields.iter().map(|f| f.name.clone()).collect(),
+        ),
+        OpBody::Resolve(Resolution::KeepDeleted { .. }) => {
+            ("resolved a conflict: kept deleted".into(), Vec::new())
+        }
+        OpBody::Resolve(Resolution::Restore { .. }) => {
+            ("resolved a conflict: restored".into(), Vec::new())
+        }
     }
 }
 

@@ -369,6 +369,46 @@ impl fmt::Debug for Sealer {
     }
 }
 
+/// Seals `plain` under `key` with a fresh random nonce, binding `aad`:
+/// `nonce(24) ‖ ciphertext ‖ tag(16)`. For values that travel (bundles, invites), whose
+/// associated data is a whole header rather than a place in this vault.
+pub fn seal_detached(key: &SecretKey, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let nonce: [u8; NONCE_LEN] = make_random()?;
+    let mut out = Vec::with_capacity(NONCE_LEN + plain.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plain);
+    let tag = cipher
+        .encrypt_in_place_detached(XNonce::from_slice(&nonce), aad, &mut out[NONCE_LEN..])
+        .map_err(|_| CryptoError::Unauthentic)?;
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Opens a value made by [`seal_detached`]. The plaintext is zeroized when dropped.
+pub fn open_detached(
+    key: &SecretKey,
+    aad: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return Err(CryptoError::Truncated);
+    }
+    let cipher = XChaCha20Poly1305::new(key.expose().into());
+    let (nonce, rest) = sealed.split_at(NONCE_LEN);
+    let (ciphertext, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let mut out = Zeroizing::new(ciphertext.to_vec());
+    cipher
+        .decrypt_in_place_detached(
+            XNonce::from_slice(nonce),
+            aad,
+            out.as_mut_slice(),
+            Tag::from_slice(tag),
+        )
+        .map_err(|_| CryptoError::Unauthentic)?;
+    Ok(out)
+}
+
 /// BLAKE3 keyed hashing with a key derived for one purpose (an index, a table), so the
 /// same value hashes differently for two purposes and nobody without the data key can
 /// test a guess against the index.

@@ -80,6 +80,10 @@ random_id!(
     /// Identifies one vault; bound into every sealed value's associated data.
     VaultId
 );
+random_id!(
+    /// Identifies one team: the devices that share records under one team key.
+    TeamId
+);
 
 #[cfg(test)]
 mod tests {

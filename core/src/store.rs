@@ -82,15 +82,44 @@ const MIGRATIONS: &[(i64, &str)] = &[
              body BLOB NOT NULL
          ) STRICT;",
     ),
+    (
+        3,
+        "-- Records with an open conflict, found without opening every state.
+         ALTER TABLE records ADD COLUMN conflicted INTEGER NOT NULL DEFAULT 0;
+         CREATE INDEX records_conflicted ON records (id) WHERE conflicted;
+         -- The team key of each epoch, wrapped under the data key.
+         CREATE TABLE team_keys (
+             epoch   INTEGER PRIMARY KEY,
+             wrapped BLOB NOT NULL
+         ) STRICT;
+         -- Ops from a newer version that this build cannot read: kept sealed and
+         -- passed on, so no device drops another's work.
+         CREATE TABLE held_ops (
+             device BLOB NOT NULL,
+             seq    INTEGER NOT NULL,
+             record BLOB NOT NULL,
+             body   BLOB NOT NULL,
+             PRIMARY KEY (device, seq)
+         ) STRICT;
+         -- What each peer (keyed hash of its name) is known to hold: per device, every
+         -- op up to `seq`.
+         CREATE TABLE delivered (
+             peer   BLOB NOT NULL,
+             device BLOB NOT NULL,
+             seq    INTEGER NOT NULL,
+             PRIMARY KEY (peer, device)
+         ) STRICT;",
+    ),
 ];
 
 /// Reads a record row with, for a record never changed since creation, its creating op.
 const RECORD_SELECT: &str =
-    "SELECT r.id, r.case_id, r.form_tag, r.live, r.state, r.origin, o.device, o.seq, o.record, o.body
+    "SELECT r.id, r.case_id, r.form_tag, r.live, r.state, r.origin, o.device, o.seq, o.record, o.body,
+            r.conflicted
      FROM records r LEFT JOIN ops o ON r.state IS NULL AND o.local_seq = r.origin";
 
 /// The highest schema version this build creates.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// One row of the `records` table.
 #[derive(Debug, Clone)]
@@ -109,6 +138,8 @@ pub struct RecordRow {
     pub origin: Option<i64>,
     /// That op, joined in on reads.
     pub origin_op: Option<OpRow>,
+    /// An open conflict is recorded in the state.
+    pub conflicted: bool,
 }
 
 /// A `records` row borrowed from SQLite's buffers while a scan is on it (no copies).
@@ -292,11 +323,12 @@ impl Store {
     /// Inserts or replaces a record's materialized state.
     pub fn put_record(conn: &Connection, row: &RecordRow) -> Result<(), StoreError> {
         conn.prepare_cached(
-            "INSERT INTO records (id, case_id, form_tag, live, state, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO records (id, case_id, form_tag, live, state, origin, conflicted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id,
                  form_tag = excluded.form_tag, live = excluded.live,
-                 state = excluded.state, origin = excluded.origin",
+                 state = excluded.state, origin = excluded.origin,
+                 conflicted = excluded.conflicted",
         )?
         .execute(params![
             row.id,
@@ -304,7 +336,8 @@ impl Store {
             row.form_tag,
             row.live,
             row.state,
-            row.origin
+            row.origin,
+            row.conflicted
         ])?;
         Ok(())
     }
@@ -327,6 +360,7 @@ impl Store {
             state: r.get(4)?,
             origin: r.get(5)?,
             origin_op,
+            conflicted: r.get(10)?,
         })
     }
 
@@ -438,6 +472,179 @@ impl Store {
         let mut stmt = conn.prepare_cached("SELECT tag, body FROM forms ORDER BY tag")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Appends an op unless one with its id is already in the log; returns its
+    /// `local_seq` when it was new.
+    pub fn append_op_if_new(conn: &Connection, op: &OpRow) -> Result<Option<i64>, StoreError> {
+        let seq = i64::try_from(op.seq)
+            .map_err(|_| StoreError::Corrupt("op sequence out of range".into()))?;
+        let added = conn
+            .prepare_cached(
+                "INSERT INTO ops (device, seq, record, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device, seq) DO NOTHING",
+            )?
+            .execute(params![op.device, seq, op.record, op.body])?;
+        Ok((added == 1).then(|| conn.last_insert_rowid()))
+    }
+
+    /// Whether an op with this id is in the log or held.
+    pub fn has_op(conn: &Connection, device: &[u8], seq: u64) -> Result<bool, StoreError> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM ops WHERE device = ?1 AND seq = ?2)
+                     OR EXISTS (SELECT 1 FROM held_ops WHERE device = ?1 AND seq = ?2)",
+            )?
+            .query_row(params![device, seq as i64], |r| r.get(0))?)
+    }
+
+    /// Keeps an op this build cannot read (sealed), unless already kept; true when new.
+    pub fn hold_op(conn: &Connection, op: &OpRow) -> Result<bool, StoreError> {
+        let added = conn
+            .prepare_cached(
+                "INSERT INTO held_ops (device, seq, record, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device, seq) DO NOTHING",
+            )?
+            .execute(params![op.device, op.seq as i64, op.record, op.body])?;
+        Ok(added == 1)
+    }
+
+    /// Every held op.
+    pub fn held_ops(conn: &Connection) -> Result<Vec<OpRow>, StoreError> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT device, seq, record, body FROM held_ops ORDER BY device, seq",
+        )?;
+        let rows = stmt.query_map([], Self::op_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes a held op (once it has been read and applied).
+    pub fn release_held_op(conn: &Connection, device: &[u8], seq: u64) -> Result<(), StoreError> {
+        conn.prepare_cached("DELETE FROM held_ops WHERE device = ?1 AND seq = ?2")?
+            .execute(params![device, seq as i64])?;
+        Ok(())
+    }
+
+    /// Every device with ops in the log or held.
+    pub fn devices(conn: &Connection) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut stmt = conn.prepare_cached(
+            "SELECT DISTINCT device FROM ops UNION SELECT DISTINCT device FROM held_ops",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The highest `n` such that every op 1..=n of `device` is here (logged or held).
+    pub fn contiguous_seq(conn: &Connection, device: &[u8]) -> Result<u64, StoreError> {
+        let (count, max): (i64, Option<i64>) = conn
+            .prepare_cached(
+                "SELECT (SELECT COUNT(*) FROM ops WHERE device = ?1)
+                      + (SELECT COUNT(*) FROM held_ops WHERE device = ?1),
+                        MAX((SELECT MAX(seq) FROM ops WHERE device = ?1),
+                            COALESCE((SELECT MAX(seq) FROM held_ops WHERE device = ?1), 0))",
+            )?
+            .query_row([device], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let max = max.unwrap_or(0);
+        if count == max {
+            return Ok(max.max(0) as u64);
+        }
+        // A gap (a part of a split bundle still missing): walk to the first hole.
+        let mut stmt = conn.prepare_cached(
+            "SELECT seq FROM ops WHERE device = ?1 UNION SELECT seq FROM held_ops
+             WHERE device = ?1 ORDER BY 1",
+        )?;
+        let mut rows = stmt.query([device])?;
+        let mut expect: i64 = 1;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            if seq != expect {
+                break;
+            }
+            expect += 1;
+        }
+        Ok((expect - 1) as u64)
+    }
+
+    /// Ops of `device` with sequence numbers above `after`, in order, one at a time,
+    /// until `visit` returns false.
+    pub fn for_each_op_after<E: From<StoreError>>(
+        conn: &Connection,
+        device: &[u8],
+        after: u64,
+        mut visit: impl FnMut(OpView<'_>) -> Result<bool, E>,
+    ) -> Result<(), E> {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT device, seq, record, body FROM ops
+                 WHERE device = ?1 AND seq > ?2 ORDER BY seq",
+            )
+            .map_err(StoreError::from)?;
+        let mut rows = stmt
+            .query(params![device, after.min(i64::MAX as u64) as i64])
+            .map_err(StoreError::from)?;
+        while let Some(r) = rows.next().map_err(StoreError::from)? {
+            let blob = |i: usize| -> Result<&[u8], StoreError> {
+                Ok(r.get_ref(i)?.as_blob().map_err(rusqlite::Error::from)?)
+            };
+            let view = OpView {
+                device: blob(0)?,
+                seq: r.get::<_, i64>(1).map_err(StoreError::from)? as u64,
+                record: blob(2)?,
+                body: blob(3)?,
+            };
+            if !visit(view)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ids of records with an open conflict.
+    pub fn conflicted_records(conn: &Connection) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut stmt =
+            conn.prepare_cached("SELECT id FROM records WHERE conflicted ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores the wrapped team key of `epoch`.
+    pub fn put_team_key(conn: &Connection, epoch: u32, wrapped: &[u8]) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO team_keys (epoch, wrapped) VALUES (?1, ?2)
+             ON CONFLICT (epoch) DO UPDATE SET wrapped = excluded.wrapped",
+        )?
+        .execute(params![epoch, wrapped])?;
+        Ok(())
+    }
+
+    /// The wrapped team key of `epoch`.
+    pub fn team_key(conn: &Connection, epoch: u32) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT wrapped FROM team_keys WHERE epoch = ?1")?
+            .query_row([epoch], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// What `peer` is known to hold: (device, seq) pairs.
+    pub fn delivered(conn: &Connection, peer: &[u8]) -> Result<Vec<(Vec<u8>, u64)>, StoreError> {
+        let mut stmt = conn.prepare_cached("SELECT device, seq FROM delivered WHERE peer = ?1")?;
+        let rows = stmt.query_map([peer], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records that `peer` holds every op of `device` up to `seq` (never lowers it).
+    pub fn mark_delivered(
+        conn: &Connection,
+        peer: &[u8],
+        device: &[u8],
+        seq: u64,
+    ) -> Result<(), StoreError> {
+        conn.prepare_cached(
+            "INSERT INTO delivered (peer, device, seq) VALUES (?1, ?2, ?3)
+             ON CONFLICT (peer, device) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+        )?
+        .execute(params![peer, device, seq.min(i64::MAX as u64) as i64])?;
+        Ok(())
     }
 
     /// One op by its id.

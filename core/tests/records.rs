@@ -55,7 +55,7 @@ fn a_social_worker_records_a_case_and_an_aftercare_worker_updates_it() {
             let names: Vec<_> = fields.iter().map(|f| f.name.as_str()).collect();
             assert_eq!(names, ["age", "notes"]);
             // Each change names the stamp of the value it replaced.
-            assert!(fields.iter().all(|f| f.base == Some(history[0].stamp)));
+            assert!(fields.iter().all(|f| f.bases == vec![history[0].stamp]));
         }
         other => panic!("expected a field-set op, got {other:?}"),
     }

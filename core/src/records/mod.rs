@@ -6,7 +6,9 @@
 //! Forms and validation come later; here answers are typed values keyed by question
 //! name.
 
-mod sealed;
+mod conflicts;
+mod remote;
+pub(crate) mod sealed;
 mod value;
 
 use std::collections::BTreeMap;
@@ -14,6 +16,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+pub use conflicts::{Choice, Conflict, ConflictSubject, ConflictValue};
+pub use remote::Applied;
 pub use value::{InvalidValue, Location, Value, ValueType};
 
 use crate::crypto::{CryptoError, KeyedHasher, Sealer};
@@ -138,6 +142,10 @@ pub struct Record {
     pub deleted: Option<Stamp>,
     /// For a case: other cases a coordinator linked to it as the same person.
     pub same_person: Vec<RecordId>,
+    /// Append-only logs (notes, follow-ups): entries in stamp order.
+    pub logs: BTreeMap<String, Vec<(Stamp, Value)>>,
+    /// Whether a conflict on this record waits for a coordinator.
+    pub has_conflict: bool,
 }
 
 impl Record {
@@ -155,6 +163,7 @@ impl Record {
     }
 
     fn from_state(id: RecordId, state: RecordState) -> Option<Self> {
+        let has_conflict = state.has_conflict();
         let header = state.header?;
         Some(Self {
             id,
@@ -171,6 +180,12 @@ impl Record {
                 .filter(|(_, (same, _))| *same)
                 .map(|(id, _)| *id)
                 .collect(),
+            logs: state
+                .entries
+                .into_iter()
+                .map(|(log, entries)| (log, entries.into_iter().collect()))
+                .collect(),
+            has_conflict,
         })
     }
 }
@@ -215,6 +230,8 @@ pub struct Batch<'a> {
     hlc: &'a mut Hlc,
     device: DeviceId,
     next_seq: u64,
+    /// The team key epoch new ops are made in.
+    epoch: u32,
     /// A case already found live in this batch (bulk saves into one case look it up once).
     live_case: Option<RecordId>,
     /// Whether the search index is built: only then are names collected.
@@ -268,6 +285,7 @@ impl Batch<'_> {
             },
             record,
             stamp: self.hlc.tick(),
+            epoch: self.epoch,
             body,
         };
         let local_seq = Store::append_op(&self.tx, &sealed::seal_op(self.sealer, &op)?)?;
@@ -345,7 +363,7 @@ impl Batch<'_> {
             .map(|(name, value)| FieldSet {
                 name,
                 value: Some(value),
-                base: None,
+                bases: Vec::new(),
             })
             .collect();
         self.write(
@@ -387,7 +405,9 @@ impl Batch<'_> {
     }
 
     /// Sets or clears fields. Each change records the stamp of the value it replaces.
-    /// Changes that set a field to the value it already has are skipped.
+    /// Changes that set a field to the value it already has are skipped. Editing a
+    /// field with an open conflict replaces only the value shown: the conflict stays
+    /// open for a coordinator.
     pub fn edit(&mut self, id: RecordId, changes: Changes) -> Result<(), RecordError> {
         check_names(changes.keys())?;
         let state = self.live(id)?;
@@ -399,11 +419,18 @@ impl Batch<'_> {
                     Some(f) => f.value == value,
                     None => value.is_none(),
                 };
-                (!unchanged).then(|| FieldSet {
-                    base: current.map(|f| f.stamp),
-                    name,
-                    value,
-                })
+                let heads = state.heads(&name);
+                // Heads that agree (two devices typed the same) are all replaced; heads
+                // that disagree are a conflict this edit does not decide.
+                let agree = heads
+                    .iter()
+                    .all(|h| Some(&h.value) == current.map(|c| &c.value));
+                let bases = if agree {
+                    heads.iter().map(|h| h.stamp).collect()
+                } else {
+                    current.map(|f| f.stamp).into_iter().collect()
+                };
+                (!unchanged).then_some(FieldSet { bases, name, value })
             })
             .collect();
         if fields.is_empty() {
@@ -455,13 +482,80 @@ impl Batch<'_> {
                 let child = RecordId::from_slice(&child)
                     .map_err(|_| StoreError::Corrupt("a record id is not 16 bytes".into()))?;
                 let child_state = self.live(child)?;
-                let base = child_state.updated;
-                self.write(child, child_state, OpBody::Tombstone { base })?;
+                let seen = child_state.seen_stamps();
+                let with_case = true;
+                self.write(child, child_state, OpBody::Tombstone { seen, with_case })?;
             }
         }
-        let base = state.updated;
-        self.write(id, state, OpBody::Tombstone { base })
+        let seen = state.seen_stamps();
+        let with_case = false;
+        self.write(id, state, OpBody::Tombstone { seen, with_case })
     }
+
+    /// Appends an entry to one of a record's logs (a note, a follow-up). Entries from
+    /// several devices never conflict; they are shown in stamp order.
+    pub fn append(&mut self, id: RecordId, log: &str, entry: Value) -> Result<(), RecordError> {
+        check_names([&log.to_owned()])?;
+        let state = self.live(id)?;
+        self.write(
+            id,
+            state,
+            OpBody::Append {
+                log: log.to_owned(),
+                entry,
+            },
+        )
+    }
+}
+
+/// Runs `f` in one transaction on the unlocked state (see [`Vault::batch`]).
+pub(crate) fn run_batch<T, E: From<RecordError>>(
+    u: &mut Unlocked,
+    f: impl FnOnce(&mut Batch<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    let Unlocked {
+        store,
+        sealer,
+        form_hasher,
+        hlc,
+        device,
+        next_seq,
+        search,
+        epoch,
+        ..
+    } = u;
+    let tx = store.write().map_err(|e| E::from(RecordError::Store(e)))?;
+    let mut batch = Batch {
+        tx,
+        sealer,
+        form_hasher,
+        hlc,
+        device: *device,
+        next_seq: *next_seq,
+        epoch: *epoch,
+        live_case: None,
+        indexing: search.is_some(),
+        index_updates: Vec::new(),
+    };
+    let out = f(&mut batch)?;
+    let Batch {
+        tx,
+        next_seq: after,
+        index_updates,
+        ..
+    } = batch;
+    // The clock's high-water mark is persisted by the ops themselves: the newest op's
+    // stamp is read back at unlock.
+    tx.commit()
+        .map_err(|e| E::from(RecordError::Store(StoreError::from(e))))?;
+    *next_seq = after;
+    if let Some(index) = search {
+        for (id, names) in &index_updates {
+            let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
+            index.set(*id, &names);
+        }
+    }
+    Ok(out)
 }
 
 impl Vault {
@@ -471,47 +565,7 @@ impl Vault {
         &self,
         f: impl FnOnce(&mut Batch<'_>) -> Result<T, RecordError>,
     ) -> Result<T, RecordError> {
-        self.with_unlocked(RecordError::Locked, |u| {
-            let Unlocked {
-                store,
-                sealer,
-                form_hasher,
-                hlc,
-                device,
-                next_seq,
-                search,
-                ..
-            } = u;
-            let mut batch = Batch {
-                tx: store.write()?,
-                sealer,
-                form_hasher,
-                hlc,
-                device: *device,
-                next_seq: *next_seq,
-                live_case: None,
-                indexing: search.is_some(),
-                index_updates: Vec::new(),
-            };
-            let out = f(&mut batch)?;
-            let Batch {
-                tx,
-                next_seq: after,
-                index_updates,
-                ..
-            } = batch;
-            // The clock's high-water mark is persisted by the ops themselves: the
-            // newest op's stamp is read back at unlock.
-            tx.commit().map_err(StoreError::from)?;
-            *next_seq = after;
-            if let Some(index) = search {
-                for (id, names) in &index_updates {
-                    let names: Vec<&str> = names.iter().map(|n| n.as_str()).collect();
-                    index.set(*id, &names);
-                }
-            }
-            Ok(out)
-        })
+        self.with_unlocked(RecordError::Locked, |u| run_batch(u, f))
     }
 
     /// Creates a case with optional case-level fields; returns its id.
@@ -552,6 +606,11 @@ impl Vault {
     /// Deletes a record (and, for a case, everything in it).
     pub fn delete(&self, id: RecordId) -> Result<(), RecordError> {
         self.batch(|b| b.delete(id))
+    }
+
+    /// Appends an entry to one of a record's logs (a note, a follow-up).
+    pub fn append(&self, id: RecordId, log: &str, entry: Value) -> Result<(), RecordError> {
+        self.batch(|b| b.append(id, log, entry))
     }
 
     /// One record. A deleted record is `Deleted`, not returned.

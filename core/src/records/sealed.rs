@@ -102,6 +102,7 @@ pub(crate) fn created_row(form_hasher: &KeyedHasher, op: &Op, local_seq: i64) ->
         state: None,
         origin: Some(local_seq),
         origin_op: None,
+        conflicted: false,
     }
 }
 
@@ -132,6 +133,7 @@ pub(crate) fn sealed_row(
         state: Some(sealed),
         origin: None,
         origin_op: None,
+        conflicted: state.has_conflict(),
     })
 }
 

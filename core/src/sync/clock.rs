@@ -100,7 +100,35 @@ impl Hlc {
     pub fn last(&self) -> Stamp {
         self.last
     }
+
+    /// The physical clock's reading, in milliseconds.
+    pub fn now_ms(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    /// Takes in a stamp received from another device, so that later local stamps sort
+    /// after it. A stamp more than [`MAX_AHEAD_MS`] ahead of this device's clock is
+    /// not followed (one phone with a wrong date must not drag every device into the
+    /// future); returns false for such a stamp so the caller can report it. The op is
+    /// still applied unchanged: merge never depends on whose clock is right.
+    pub fn observe(&mut self, remote: Stamp) -> bool {
+        let now = self.clock.now_ms();
+        if remote.wall_ms > now.saturating_add(MAX_AHEAD_MS) {
+            return false;
+        }
+        if (remote.wall_ms, remote.counter) > (self.last.wall_ms, self.last.counter) {
+            self.last = Stamp {
+                device: self.device,
+                ..remote
+            };
+        }
+        true
+    }
 }
+
+/// How far ahead of this device's clock a received stamp may be and still be followed
+/// by this device's clock: one hour.
+pub const MAX_AHEAD_MS: u64 = 60 * 60 * 1000;
 
 #[cfg(test)]
 mod tests {

@@ -1,16 +1,24 @@
-//! Deriving a record's state from its ops. Per field, the highest stamp wins (the
-//! stamp ends with the device id, so there are no ties). Applying the same ops in any
-//! order, with duplicates, gives the same state: the materialized state can always be
-//! rebuilt from the log.
+//! Deriving a record's state from its ops, identically on every device whatever the
+//! order of arrival, with duplicates filtered by the op log.
+//!
+//! Each write of a field names the stamps it replaced (its bases), so a field's writes
+//! form a tree. Its *heads* are the writes nobody has replaced yet. The field shows the
+//! head with the highest stamp; when several heads hold different values, that is an
+//! open conflict, and every head is kept until a resolution names them all. Because
+//! the winner is chosen among heads, an edit made after seeing a value replaces it even
+//! when a phone with a wrong clock stamped that value in the future.
+//!
+//! A delete is a tombstone listing the stamps it saw; a head or entry it did not see
+//! (an edit made concurrently) makes the delete a conflict as well.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::RecordId;
-use crate::records::{FieldState, FormRef, RecordKind};
+use crate::records::{FieldState, FormRef, RecordKind, Value};
 use crate::sync::clock::Stamp;
-use crate::sync::op::{FieldSet, Op, OpBody};
+use crate::sync::op::{FieldSet, Op, OpBody, Resolution};
 
 /// What a `Create` op fixes for the record's lifetime.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -30,19 +38,32 @@ pub struct Header {
 pub struct RecordState {
     /// Present once the creating op has been applied.
     pub header: Option<Header>,
-    /// Current value and stamp of every field ever set (cleared fields keep their stamp).
+    /// The value shown for every field ever set: its highest-stamped head (cleared
+    /// fields keep their stamp).
     pub fields: BTreeMap<String, FieldState>,
     /// Highest stamp of any op applied.
     pub updated: Option<Stamp>,
-    /// Stamp of the latest tombstone, if deleted.
+    /// Stamp of the latest tombstone still in force, if deleted.
     pub deleted: Option<Stamp>,
     /// Other cases linked to this one as the same person (`true`) or unlinked
     /// (`false`), with the stamp of the deciding op.
     pub links: BTreeMap<RecordId, (bool, Stamp)>,
+    /// Heads of a field other than the one shown (concurrent writes not yet replaced).
+    pub competing: BTreeMap<String, Vec<FieldState>>,
+    /// Bases named by writes whose replaced write has not arrived yet: when it does,
+    /// it is history, not a head.
+    pub pending: BTreeSet<(String, Stamp)>,
+    /// Every tombstone, with the stamps its writer saw and whether it came with the
+    /// deletion of the record's case.
+    pub tombstones: BTreeMap<Stamp, (Vec<Stamp>, bool)>,
+    /// Tombstones withdrawn by a resolution.
+    pub restored: BTreeSet<Stamp>,
+    /// Append-only logs: entries by stamp.
+    pub entries: BTreeMap<String, BTreeMap<Stamp, Value>>,
 }
 
 impl RecordState {
-    /// Applies one op. Commutative, associative and idempotent over ops of one record.
+    /// Applies one op. Commutative and associative over distinct ops of one record.
     pub fn apply(&mut self, op: &Op) {
         self.apply_owned(op.clone());
     }
@@ -72,9 +93,20 @@ impl RecordState {
                 }
                 self.apply_fields(fields, stamp);
             }
-            OpBody::Set { fields } => self.apply_fields(fields, stamp),
-            OpBody::Tombstone { .. } => {
-                self.deleted = self.deleted.max(Some(stamp));
+            OpBody::Set { fields } | OpBody::Resolve(Resolution::Fields(fields)) => {
+                self.apply_fields(fields, stamp)
+            }
+            OpBody::Tombstone { seen, with_case } => {
+                self.tombstones.insert(stamp, (seen, with_case));
+                self.refresh_deleted();
+            }
+            OpBody::Resolve(Resolution::KeepDeleted { seen }) => {
+                self.tombstones.insert(stamp, (seen, false));
+                self.refresh_deleted();
+            }
+            OpBody::Resolve(Resolution::Restore { tombstones }) => {
+                self.restored.extend(tombstones);
+                self.refresh_deleted();
             }
             OpBody::Link { other, same } => match self.links.get(&other) {
                 Some((_, current)) if *current >= stamp => {}
@@ -82,28 +114,53 @@ impl RecordState {
                     self.links.insert(other, (same, stamp));
                 }
             },
+            OpBody::Append { log, entry } => {
+                self.entries.entry(log).or_default().insert(stamp, entry);
+            }
         }
         self.updated = self.updated.max(Some(stamp));
     }
 
+    fn refresh_deleted(&mut self) {
+        self.deleted = self
+            .tombstones
+            .keys()
+            .filter(|t| !self.restored.contains(t))
+            .max()
+            .copied();
+    }
+
     fn apply_fields(&mut self, fields: Vec<FieldSet>, stamp: Stamp) {
         for set in fields {
-            match self.fields.get_mut(&set.name) {
-                Some(current) if current.stamp >= stamp => {}
-                Some(current) => {
-                    current.value = set.value;
-                    current.stamp = stamp;
-                }
-                None => {
-                    self.fields.insert(
-                        set.name,
-                        FieldState {
-                            value: set.value,
-                            stamp,
-                        },
-                    );
-                }
+            self.apply_write(set, stamp);
+        }
+    }
+
+    fn apply_write(&mut self, set: FieldSet, stamp: Stamp) {
+        let FieldSet { name, value, bases } = set;
+        let mut heads: Vec<FieldState> = Vec::new();
+        heads.extend(self.fields.remove(&name));
+        heads.extend(self.competing.remove(&name).unwrap_or_default());
+        for base in bases {
+            let before = heads.len();
+            heads.retain(|h| h.stamp != base);
+            if heads.len() == before && base != stamp {
+                // Replaced a write this device has not received yet (or has already
+                // retired as history; remembering it twice changes nothing visible).
+                self.pending.insert((name.clone(), base));
             }
+        }
+        let replaced_already = self.pending.remove(&(name.clone(), stamp));
+        if !replaced_already && !heads.iter().any(|h| h.stamp == stamp) {
+            heads.push(FieldState { value, stamp });
+        }
+        // The shown value is the highest-stamped head; the rest compete with it.
+        heads.sort_by_key(|h| h.stamp);
+        if let Some(winner) = heads.pop() {
+            if !heads.is_empty() {
+                self.competing.insert(name.clone(), heads);
+            }
+            self.fields.insert(name, winner);
         }
     }
 
@@ -115,13 +172,76 @@ impl RecordState {
         }
         state
     }
+
+    /// Fields whose heads hold different values: open conflicts.
+    pub fn conflicted_fields(&self) -> impl Iterator<Item = (&String, &FieldState, &[FieldState])> {
+        self.competing.iter().filter_map(|(name, others)| {
+            let shown = self.fields.get(name)?;
+            others.iter().any(|o| o.value != shown.value).then_some((
+                name,
+                shown,
+                others.as_slice(),
+            ))
+        })
+    }
+
+    /// Every head of `name`: the shown value first, then the competing ones.
+    pub fn heads(&self, name: &str) -> Vec<&FieldState> {
+        let mut out: Vec<&FieldState> = self.fields.get(name).into_iter().collect();
+        out.extend(self.competing.get(name).into_iter().flatten());
+        out
+    }
+
+    /// Stamps of every head of every field and of every log entry: what a device that
+    /// deletes or resolves this record has seen.
+    pub fn seen_stamps(&self) -> Vec<Stamp> {
+        let mut out: Vec<Stamp> = self.fields.values().map(|f| f.stamp).collect();
+        out.extend(self.competing.values().flatten().map(|f| f.stamp));
+        out.extend(self.entries.values().flat_map(|log| log.keys().copied()));
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Tombstones in force (not withdrawn by a resolution).
+    pub fn live_tombstones(&self) -> impl Iterator<Item = (&Stamp, &(Vec<Stamp>, bool))> {
+        self.tombstones
+            .iter()
+            .filter(|(t, _)| !self.restored.contains(t))
+    }
+
+    /// While deleted: heads and entries that no tombstone in force saw, which are
+    /// edits made concurrently with the delete. Empty when not deleted.
+    pub fn unseen_by_delete(&self) -> Vec<(Option<&str>, Stamp)> {
+        if self.deleted.is_none() {
+            return Vec::new();
+        }
+        let seen: BTreeSet<&Stamp> = self.live_tombstones().flat_map(|(_, (s, _))| s).collect();
+        let mut out: Vec<(Option<&str>, Stamp)> = Vec::new();
+        for (name, field) in &self.fields {
+            for head in std::iter::once(field).chain(self.competing.get(name).into_iter().flatten())
+            {
+                if !seen.contains(&head.stamp) {
+                    out.push((Some(name.as_str()), head.stamp));
+                }
+            }
+        }
+        for log in self.entries.values() {
+            out.extend(log.keys().filter(|s| !seen.contains(s)).map(|s| (None, *s)));
+        }
+        out
+    }
+
+    /// Whether any conflict is open on this record.
+    pub fn has_conflict(&self) -> bool {
+        self.conflicted_fields().next().is_some() || !self.unseen_by_delete().is_empty()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ids::DeviceId;
-    use crate::records::Value;
     use crate::sync::op::OpId;
 
     fn op(device: u8, seq: u64, wall: u64, body: OpBody) -> Op {
@@ -134,6 +254,7 @@ mod tests {
                 counter: 0,
                 device,
             },
+            epoch: 0,
             body,
         }
     }
@@ -143,7 +264,7 @@ mod tests {
             fields: vec![FieldSet {
                 name: name.into(),
                 value: Some(Value::Text(text.into())),
-                base: None,
+                bases: vec![],
             }],
         }
     }
@@ -166,7 +287,15 @@ mod tests {
             op(1, 2, 20, set("name", "Asha")),
             op(2, 1, 20, set("name", "Aasha")),
             op(2, 2, 30, set("village", "Rampur")),
-            op(1, 3, 40, OpBody::Tombstone { base: None }),
+            op(
+                1,
+                3,
+                40,
+                OpBody::Tombstone {
+                    seen: vec![],
+                    with_case: false,
+                },
+            ),
         ];
         let forward = RecordState::replay(&ops);
         let mut reversed: Vec<&Op> = ops.iter().rev().collect();

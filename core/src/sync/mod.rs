@@ -1,9 +1,18 @@
-//! What sync merges: the hybrid logical clock, ops, and the per-field merge that derives
-//! a record's state from its ops. Transports and bundles come later; they carry ops.
+//! Sync: the hybrid logical clock, ops, the per-field merge with surfaced conflicts,
+//! teams and their keys, sealed bundles, and the seam every transport calls
+//! (summary, outgoing, stage, apply, delivered).
 
+pub mod bundle;
 pub mod clock;
+pub mod engine;
+mod error;
 pub mod merge;
 pub mod op;
+pub mod team;
 
-pub use clock::{Clock, Hlc, Stamp, SystemClock};
-pub use op::{FieldSet, Op, OpBody, OpId};
+pub use bundle::{BundleHeader, WireOp};
+pub use clock::{Clock, Hlc, MAX_AHEAD_MS, Stamp, SystemClock};
+pub use engine::{ExportReport, Outgoing, Staged, Summary, SyncReport};
+pub use error::SyncError;
+pub use op::{FieldSet, Op, OpBody, OpId, Resolution};
+pub use team::{InviteSecret, NewInvite, Role, Team};

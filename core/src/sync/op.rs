@@ -1,5 +1,5 @@
-//! Ops: every change to a record, as it is written to the append-only log and (later)
-//! carried to other devices.
+//! Ops: every change to a record, as it is written to the append-only log and carried
+//! to other devices in bundles.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,17 +27,18 @@ impl OpId {
     }
 }
 
-/// Setting one field. `value: None` clears it. `base` is the stamp of the value the
-/// writer saw (and replaced); `None` when the field was empty for the writer. Sync uses
-/// it to tell an informed overwrite from a concurrent one.
+/// Setting one field. `value: None` clears it. `bases` are the stamps of the values the
+/// writer saw and replaced: empty when the field was empty for the writer, one stamp
+/// for an ordinary edit, every competing value for a resolution. Sync uses them to
+/// tell an informed overwrite from a concurrent one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FieldSet {
     /// Field (question) name.
     pub name: String,
     /// New value, or `None` to clear.
     pub value: Option<Value>,
-    /// Stamp of the replaced value, as the writer saw it.
-    pub base: Option<Stamp>,
+    /// Stamps of the replaced values, as the writer saw them.
+    pub bases: Vec<Stamp>,
 }
 
 /// What an op does.
@@ -61,8 +62,12 @@ pub enum OpBody {
     },
     /// Deletes the record (a tombstone: the ops stay, the record disappears from lists).
     Tombstone {
-        /// The record's last update stamp as the deleting device saw it.
-        base: Option<Stamp>,
+        /// Stamps of every value and entry the deleting device saw. An edit not among
+        /// them was made without knowing of the delete: a conflict, not a silent loss.
+        seen: Vec<Stamp>,
+        /// Written because the record's case was deleted (restoring the case brings
+        /// the record back too).
+        with_case: bool,
     },
     /// Marks this case and `other` as the same person (`same: true`) or withdraws that
     /// (`same: false`). Written on both cases; per pair, the highest stamp wins.
@@ -71,6 +76,33 @@ pub enum OpBody {
         other: RecordId,
         /// Whether they are the same person.
         same: bool,
+    },
+    /// Appends an entry to one of the record's logs (notes, follow-ups). Entries have
+    /// their own stamps and never conflict.
+    Append {
+        /// The log's name.
+        log: String,
+        /// The entry.
+        entry: Value,
+    },
+    /// A coordinator's decision on a conflict. Syncs like any op.
+    Resolve(Resolution),
+}
+
+/// How a conflict was resolved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Resolution {
+    /// Fields set to the chosen value; each names every competing value as a base.
+    Fields(Vec<FieldSet>),
+    /// The record stays deleted; `seen` covers every edit that competed with the delete.
+    KeepDeleted {
+        /// Stamps of every value and entry the resolver saw.
+        seen: Vec<Stamp>,
+    },
+    /// The record is brought back; the named tombstones no longer count.
+    Restore {
+        /// Stamps of the tombstones withdrawn.
+        tombstones: Vec<Stamp>,
     },
 }
 
@@ -83,6 +115,9 @@ pub struct Op {
     pub record: RecordId,
     /// When, by the device's hybrid logical clock.
     pub stamp: Stamp,
+    /// The team key epoch in force when the op was made (0 before the vault joined a
+    /// team). A bundle is sealed under an epoch at least this high.
+    pub epoch: u32,
     /// What it does.
     pub body: OpBody,
 }

@@ -190,6 +190,8 @@ pub(crate) struct Unlocked {
     /// The name index, built at the first search after unlock and kept current by
     /// every save; in memory only, wiped on lock.
     pub(crate) search: Option<crate::search::SearchIndex>,
+    /// The team key epoch new ops are made in (0 outside a team).
+    pub(crate) epoch: u32,
 }
 
 /// The result of `check`: what a coordinator or the app shows after a health check.
@@ -514,6 +516,9 @@ impl Vault {
         let next_seq = last_seq.unwrap_or(0) + 1;
         let hlc = Hlc::resume(options.clock.clone(), device, last_op_stamp);
         let form_hasher = KeyedHasher::derive(&data_key, "records.form");
+        let epoch = crate::sync::team::load(conn, &sealer)
+            .map_err(|e| VaultError::Corrupt(e.to_string()))?
+            .map_or(0, |t| t.epoch);
         Ok(Unlocked {
             store,
             data_key,
@@ -525,6 +530,7 @@ impl Vault {
             vault_id,
             loaded_forms: None,
             search: None,
+            epoch,
         })
     }
 

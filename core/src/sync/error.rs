@@ -1,0 +1,73 @@
+//! What can go wrong in sync. Messages name ids, epochs and causes, never content.
+
+use crate::crypto::CryptoError;
+use crate::records::RecordError;
+use crate::store::StoreError;
+
+/// A sync, team or bundle operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The vault is locked.
+    #[error("the vault is locked")]
+    Locked,
+    /// The vault has not created or joined a team.
+    #[error("this vault is not in a team: create one or join with an invite")]
+    NoTeam,
+    /// The vault is already in a team.
+    #[error("this vault is already in a team")]
+    AlreadyInTeam,
+    /// Only a coordinator may do this (invite, resolve).
+    #[error("only a coordinator can {0}")]
+    NotCoordinator(&'static str),
+    /// The invite text is not an invite (cut short, mistyped, or something else).
+    #[error("this is not a valid invite: {0}")]
+    InvalidInvite(&'static str),
+    /// The secret does not open the invite.
+    #[error("the invite secret does not open this invite")]
+    WrongInviteSecret,
+    /// The invite's validity has passed.
+    #[error("this invite has expired; ask the coordinator for a new one")]
+    InviteExpired,
+    /// The bytes are not a bundle, or are cut short.
+    #[error("not a readable bundle: {0}")]
+    MalformedBundle(&'static str),
+    /// The bundle was made by a newer format.
+    #[error("the bundle has format version {0}; this build reads version 1")]
+    UnsupportedBundle(u16),
+    /// The bundle belongs to another team.
+    #[error("the bundle belongs to another team")]
+    OtherTeam,
+    /// The bundle is sealed under a key epoch this vault does not have.
+    #[error("the bundle is sealed under team key epoch {0}, which this vault does not have")]
+    UnknownEpoch(u32),
+    /// Authentication failed: the bundle was altered, or sealed under another key.
+    #[error("the bundle failed authentication: it was altered or sealed under another key")]
+    Unauthentic,
+    /// The bundle opened but its contents contradict its header or this vault.
+    #[error("the bundle is inconsistent: {0}")]
+    Inconsistent(&'static str),
+    /// The summary text is not a summary of this team.
+    #[error("not a valid summary for this team: {0}")]
+    InvalidSummary(&'static str),
+    /// No open conflict with this id.
+    #[error("no open conflict {0}")]
+    ConflictNotFound(String),
+    /// The chosen value is not one of the conflict's values.
+    #[error("conflict {0} has no value {1}")]
+    UnknownValue(String, String),
+    /// A choice that does not fit the conflict (a new value for a delete conflict).
+    #[error("invalid choice: {0}")]
+    InvalidChoice(&'static str),
+    /// The operation was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+    /// Record failure.
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    /// Storage failure.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Random generator or cipher failure.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+}

@@ -1,0 +1,364 @@
+//! Teams: the devices that share records under one team key. A coordinator's vault
+//! creates the team and invites; a device joins with the invite and its one-time
+//! secret. The key of each epoch lives in the vault wrapped under the data key, like
+//! every other secret, and is only ever unwrapped into zeroizing memory.
+//!
+//! An invite is a text (and QR code) of the form `SKINV1:` + base32 of
+//! `salt(16) ‖ nonce(24) ‖ ciphertext ‖ tag(16)`: the team id, name, role, epoch, the
+//! epoch's key, an optional server URL and the expiry, sealed with XChaCha20-Poly1305
+//! under a key derived from the secret. Without the secret the invite says nothing,
+//! not even which team or server it is for. The secret carries 128 random bits in the
+//! recovery-key alphabet (32 characters with a checksum), shown separately.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::SyncError;
+use crate::crypto::{self, CryptoError, Place, RecoveryKey, SALT_LEN, Sealer, SecretKey};
+use crate::ids::{DeviceId, TeamId};
+use crate::store::Store;
+use crate::vault::{Unlocked, Vault};
+
+const INVITE_PREFIX: &str = "SKINV1:";
+const INVITE_AAD: &[u8] = b"safekeep invite v1";
+/// How long an invite is valid unless the coordinator says otherwise.
+pub const DEFAULT_INVITE_VALIDITY: Duration = Duration::from_secs(48 * 3600);
+
+/// What a member does in the team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Role {
+    /// Identifies victims and records intake during operations.
+    Field,
+    /// Logs restoration services over months.
+    Aftercare,
+    /// Gathers records, invites members, resolves conflicts.
+    Coordinator,
+}
+
+impl Role {
+    /// Lower-case name for output and arguments.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Field => "field",
+            Role::Aftercare => "aftercare",
+            Role::Coordinator => "coordinator",
+        }
+    }
+
+    /// Parses `field`, `aftercare` or `coordinator` (any case).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "field" => Some(Role::Field),
+            "aftercare" => Some(Role::Aftercare),
+            "coordinator" => Some(Role::Coordinator),
+            _ => None,
+        }
+    }
+}
+
+/// This vault's membership of a team.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    /// The team's id.
+    pub id: TeamId,
+    /// The team's name as the coordinator typed it.
+    pub name: String,
+    /// This device's role.
+    pub role: Role,
+    /// The current key epoch: new ops and bundles use its key.
+    pub epoch: u32,
+    /// The team's sync server, if it has one.
+    pub server: Option<String>,
+}
+
+/// A fresh invite: give `invite` (text or QR code) and `secret` to the new member by
+/// two different ways if you can (the QR code on screen, the secret spoken).
+pub struct NewInvite {
+    /// The invite text, `SKINV1:...`.
+    pub invite: String,
+    /// The one-time secret that opens it.
+    pub secret: InviteSecret,
+    /// When the invite stops working (milliseconds since the Unix epoch).
+    pub expires_ms: u64,
+    /// The role it grants.
+    pub role: Role,
+}
+
+/// The secret that opens one invite: 128 random bits, typed as 32 characters in groups
+/// of four with a checksum (the recovery key's alphabet).
+pub struct InviteSecret(RecoveryKey);
+
+impl InviteSecret {
+    /// A new random secret.
+    pub fn make_random() -> Result<Self, CryptoError> {
+        Ok(Self(RecoveryKey::make_random()?))
+    }
+
+    /// The secret as a person types it.
+    pub fn to_display_string(&self) -> String {
+        self.0.to_display_string()
+    }
+
+    /// Parses a typed secret (case, spaces and dashes do not matter).
+    pub fn parse(typed: &str) -> Result<Self, SyncError> {
+        RecoveryKey::parse(typed)
+            .map(Self)
+            .map_err(|_| SyncError::WrongInviteSecret)
+    }
+}
+
+impl std::fmt::Debug for InviteSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteSecret(..)")
+    }
+}
+
+/// What an invite carries, once opened.
+#[derive(Serialize, Deserialize)]
+struct InvitePayload {
+    team: TeamId,
+    name: String,
+    role: Role,
+    epoch: u32,
+    key: [u8; 32],
+    server: Option<String>,
+    expires_ms: u64,
+    issued_by: DeviceId,
+}
+
+impl Drop for InvitePayload {
+    fn drop(&mut self) {
+        self.key.zeroize();
+    }
+}
+
+fn team_place() -> Place<'static> {
+    Place {
+        table: "meta",
+        row: b"team",
+    }
+}
+
+fn key_place(epoch: &[u8; 4]) -> Place<'_> {
+    Place {
+        table: "team_keys",
+        row: epoch,
+    }
+}
+
+/// This vault's team, if it is in one.
+pub(crate) fn load(conn: &Connection, sealer: &Sealer) -> Result<Option<Team>, SyncError> {
+    let Some(sealed) = Store::meta(conn, "team")? else {
+        return Ok(None);
+    };
+    let plain = sealer
+        .open(team_place(), &sealed)
+        .map_err(|_| SyncError::Store(crate::store::StoreError::Corrupt("team entry".into())))?;
+    let team = postcard::from_bytes(&plain)
+        .map_err(|_| SyncError::Store(crate::store::StoreError::Corrupt("team entry".into())))?;
+    Ok(Some(team))
+}
+
+fn save(conn: &Connection, sealer: &Sealer, team: &Team) -> Result<(), SyncError> {
+    let plain = Zeroizing::new(
+        postcard::to_allocvec(team).map_err(|_| SyncError::InvalidInvite("cannot encode"))?,
+    );
+    Store::set_meta(conn, "team", &sealer.seal(team_place(), &plain)?)?;
+    Ok(())
+}
+
+/// The team key of `epoch`, unwrapped.
+pub(crate) fn key(
+    conn: &Connection,
+    sealer: &Sealer,
+    epoch: u32,
+) -> Result<Option<SecretKey>, SyncError> {
+    let Some(wrapped) = Store::team_key(conn, epoch)? else {
+        return Ok(None);
+    };
+    let bytes = epoch.to_be_bytes();
+    let key = sealer
+        .unwrap_key(key_place(&bytes), &wrapped)
+        .map_err(|_| SyncError::Store(crate::store::StoreError::Corrupt("a team key".into())))?;
+    Ok(Some(key))
+}
+
+fn store_key(
+    conn: &Connection,
+    sealer: &Sealer,
+    epoch: u32,
+    key: &SecretKey,
+) -> Result<(), SyncError> {
+    let bytes = epoch.to_be_bytes();
+    Store::put_team_key(conn, epoch, &sealer.wrap_key(key_place(&bytes), key)?)?;
+    Ok(())
+}
+
+/// The team and its current key, or `NoTeam`.
+pub(crate) fn current(u: &Unlocked) -> Result<(Team, SecretKey), SyncError> {
+    let conn = u.store.conn();
+    let team = load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+    let key = key(conn, &u.sealer, team.epoch)?.ok_or(SyncError::UnknownEpoch(team.epoch))?;
+    Ok((team, key))
+}
+
+fn valid_server(server: Option<String>) -> Result<Option<String>, SyncError> {
+    match server
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(None),
+        Some(s) if (s.starts_with("https://") || s.starts_with("http://")) && s.len() <= 512 => {
+            Ok(Some(s.trim_end_matches('/').to_owned()))
+        }
+        Some(_) => Err(SyncError::InvalidInvite(
+            "the server must be an http:// or https:// address",
+        )),
+    }
+}
+
+impl Vault {
+    /// Creates a team with this vault as its coordinator, at key epoch 1.
+    pub fn create_team(&self, name: &str, server: Option<String>) -> Result<Team, SyncError> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 200 {
+            return Err(SyncError::InvalidInvite(
+                "the team name must be 1 to 200 bytes",
+            ));
+        }
+        let server = valid_server(server)?;
+        self.with_unlocked(SyncError::Locked, |u| {
+            if load(u.store.conn(), &u.sealer)?.is_some() {
+                return Err(SyncError::AlreadyInTeam);
+            }
+            let team = Team {
+                id: TeamId::make_random()?,
+                name: name.to_owned(),
+                role: Role::Coordinator,
+                epoch: 1,
+                server,
+            };
+            let key = SecretKey::make_random()?;
+            let tx = u.store.write()?;
+            store_key(&tx, &u.sealer, team.epoch, &key)?;
+            save(&tx, &u.sealer, &team)?;
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            u.epoch = team.epoch;
+            Ok(team)
+        })
+    }
+
+    /// This vault's team, if it is in one.
+    pub fn team(&self) -> Result<Option<Team>, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| load(u.store.conn(), &u.sealer))
+    }
+
+    /// Records the team's sync server (or forgets it with `None`).
+    pub fn set_team_server(&self, server: Option<String>) -> Result<Team, SyncError> {
+        let server = valid_server(server)?;
+        self.with_unlocked(SyncError::Locked, |u| {
+            let mut team = load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            team.server = server;
+            save(u.store.conn(), &u.sealer, &team)?;
+            Ok(team)
+        })
+    }
+
+    /// Makes an invite into this vault's team for a member with `role`, valid for
+    /// `valid_for`. Only a coordinator invites.
+    pub fn create_invite(&self, role: Role, valid_for: Duration) -> Result<NewInvite, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            let (team, key) = current(u)?;
+            if team.role != Role::Coordinator {
+                return Err(SyncError::NotCoordinator("invite members"));
+            }
+            let expires_ms = u
+                .hlc
+                .now_ms()
+                .saturating_add(u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX));
+            let payload = InvitePayload {
+                team: team.id,
+                name: team.name.clone(),
+                role,
+                epoch: team.epoch,
+                key: *key.expose(),
+                server: team.server.clone(),
+                expires_ms,
+                issued_by: u.device,
+            };
+            let plain = Zeroizing::new(
+                postcard::to_allocvec(&payload)
+                    .map_err(|_| SyncError::InvalidInvite("cannot encode"))?,
+            );
+            let secret = InviteSecret::make_random()?;
+            let salt: [u8; SALT_LEN] = crypto::make_random()?;
+            let kek = secret.0.derive_kek(&salt);
+            let mut bytes = salt.to_vec();
+            bytes.extend(crypto::seal_detached(&kek, INVITE_AAD, &plain)?);
+            Ok(NewInvite {
+                invite: format!(
+                    "{INVITE_PREFIX}{}",
+                    data_encoding::BASE32_NOPAD.encode(&bytes)
+                ),
+                secret,
+                expires_ms,
+                role,
+            })
+        })
+    }
+
+    /// Joins the team of `invite`, opened with `secret`. Joining the same team again
+    /// (a new invite after a key rotation) updates the key and role.
+    pub fn join_team(&self, invite: &str, secret: &InviteSecret) -> Result<Team, SyncError> {
+        let text: String = invite.chars().filter(|c| !c.is_whitespace()).collect();
+        let body = text
+            .strip_prefix(INVITE_PREFIX)
+            .or_else(|| text.strip_prefix(&INVITE_PREFIX.to_ascii_lowercase()))
+            .ok_or(SyncError::InvalidInvite("it does not start with SKINV1:"))?;
+        let bytes = data_encoding::BASE32_NOPAD
+            .decode(body.to_ascii_uppercase().as_bytes())
+            .map_err(|_| SyncError::InvalidInvite("it is cut short or mistyped"))?;
+        if bytes.len() < SALT_LEN {
+            return Err(SyncError::InvalidInvite("it is cut short"));
+        }
+        let (salt, sealed) = bytes.split_at(SALT_LEN);
+        let salt: [u8; SALT_LEN] = salt
+            .try_into()
+            .map_err(|_| SyncError::InvalidInvite("it is cut short"))?;
+        let kek = secret.0.derive_kek(&salt);
+        let plain = crypto::open_detached(&kek, INVITE_AAD, sealed).map_err(|e| match e {
+            CryptoError::Truncated => SyncError::InvalidInvite("it is cut short"),
+            _ => SyncError::WrongInviteSecret,
+        })?;
+        let payload: InvitePayload = postcard::from_bytes(&plain)
+            .map_err(|_| SyncError::InvalidInvite("made by an unknown version"))?;
+        let server = valid_server(payload.server.clone())?;
+        self.with_unlocked(SyncError::Locked, |u| {
+            if payload.expires_ms < u.hlc.now_ms() {
+                return Err(SyncError::InviteExpired);
+            }
+            let existing = load(u.store.conn(), &u.sealer)?;
+            if existing.as_ref().is_some_and(|t| t.id != payload.team) {
+                return Err(SyncError::AlreadyInTeam);
+            }
+            let team = Team {
+                id: payload.team,
+                name: payload.name.clone(),
+                role: payload.role,
+                epoch: payload.epoch.max(existing.as_ref().map_or(0, |t| t.epoch)),
+                server: server.or(existing.and_then(|t| t.server)),
+            };
+            let key = SecretKey::from_slice(&payload.key)
+                .ok_or(SyncError::InvalidInvite("the key is malformed"))?;
+            let tx = u.store.write()?;
+            store_key(&tx, &u.sealer, payload.epoch, &key)?;
+            save(&tx, &u.sealer, &team)?;
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            u.epoch = team.epoch;
+            Ok(team)
+        })
+    }
+}
