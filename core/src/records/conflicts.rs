@@ -241,6 +241,22 @@ impl Batch<'_> {
         state: RecordState,
         only_cascaded: bool,
     ) -> Result<(), SyncError> {
+        // A record cannot come back into a deleted case: the case comes back first,
+        // with everything deleted because it was deleted (this record included).
+        let case = state.header.as_ref().and_then(|h| h.case);
+        let state = match case {
+            Some(case) if !only_cascaded => {
+                match sealed::load_state(&self.tx, self.sealer, case)? {
+                    Some(case_state) if case_state.deleted.is_some() => {
+                        self.restore(case, case_state, false)?;
+                        sealed::load_state(&self.tx, self.sealer, id)?
+                            .ok_or(RecordError::NotFound(id))?
+                    }
+                    _ => state,
+                }
+            }
+            _ => state,
+        };
         let live: Vec<(Stamp, bool)> = state
             .live_tombstones()
             .map(|(stamp, (_, with_case))| (*stamp, *with_case))

@@ -1,0 +1,217 @@
+//! Sync between real vaults through bundles: a team is created and joined, edits
+//! travel both ways, concurrent edits and delete-versus-edit surface as the same
+//! conflicts on every device, a coordinator's resolution reaches the others, and
+//! tampered, foreign or cut bundles are refused with nothing applied.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use safekeep_core::records::{Choice, ConflictSubject};
+use safekeep_core::sync::{InviteSecret, Role, SyncError, bundle};
+use safekeep_core::{Changes, Value, Vault};
+
+/// Every bundle `from` has that `to` lacks, imported into `to`.
+fn send(from: &Vault, to: &Vault) -> u64 {
+    let theirs = to.summary().unwrap();
+    let mut bundles = Vec::new();
+    from.export_bundles(Some(&theirs), bundle::DEFAULT_MAX_BYTES, |_, bytes| {
+        bundles.push(bytes);
+        Ok(())
+    })
+    .unwrap();
+    bundles
+        .iter()
+        .map(|b| to.import_bundle(b).unwrap().applied)
+        .sum()
+}
+
+fn team_of_two() -> (tempfile::TempDir, tempfile::TempDir, Vault, Vault) {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let coordinator = new_vault(d1.path());
+    let field = new_vault(d2.path());
+    coordinator.create_team("Kolkata shelter", None).unwrap();
+    let invite = coordinator
+        .create_invite(Role::Field, Duration::from_secs(3600))
+        .unwrap();
+    let secret = InviteSecret::parse(&invite.secret.to_display_string()).unwrap();
+    let team = field.join_team(&invite.invite, &secret).unwrap();
+    assert_eq!(team.role, Role::Field);
+    (d1, d2, coordinator, field)
+}
+
+fn set(vault: &Vault, id: safekeep_core::RecordId, name: &str, value: Value) {
+    let mut changes = Changes::new();
+    changes.insert(name.into(), Some(value));
+    vault.edit(id, changes).unwrap();
+}
+
+#[test]
+fn concurrent_edits_become_one_conflict_on_both_devices_and_the_resolution_travels() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    let (case, id) = identify(&field, "Rekha", "found at the kiln");
+    assert_eq!(send(&field, &coordinator), 2);
+    assert_eq!(
+        coordinator.get(id).unwrap().answer("name"),
+        Some(&text("Rekha"))
+    );
+
+    // Both edit the same field without seeing each other's change.
+    set(&field, id, "notes", text("moved to shelter B"));
+    set(&coordinator, id, "notes", text("mother contacted"));
+    send(&field, &coordinator);
+    send(&coordinator, &field);
+
+    let (a, b) = (coordinator.conflicts().unwrap(), field.conflicts().unwrap());
+    assert_eq!(a, b, "both devices list the same conflict");
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].subject, ConflictSubject::Field("notes".into()));
+    let values: Vec<_> = a[0].values.iter().map(|v| v.value.clone()).collect();
+    assert!(values.contains(&Some(text("moved to shelter B"))));
+    assert!(values.contains(&Some(text("mother contacted"))));
+    assert_eq!(
+        coordinator.get(id).unwrap().answers(),
+        field.get(id).unwrap().answers()
+    );
+    assert!(field.get(id).unwrap().has_conflict);
+
+    // A field worker cannot resolve; the coordinator keeps one value.
+    assert!(matches!(
+        field.resolve(&a[0].id, Choice::Keep("1".into())),
+        Err(SyncError::NotCoordinator(_))
+    ));
+    let keep = a[0]
+        .values
+        .iter()
+        .find(|v| v.value == Some(text("mother contacted")))
+        .unwrap();
+    coordinator
+        .resolve(&a[0].id, Choice::Keep(keep.id.clone()))
+        .unwrap();
+    assert!(coordinator.conflicts().unwrap().is_empty());
+    send(&coordinator, &field);
+    assert!(field.conflicts().unwrap().is_empty());
+    assert_eq!(
+        field.get(id).unwrap().answer("notes"),
+        Some(&text("mother contacted"))
+    );
+    assert!(!field.get(id).unwrap().has_conflict);
+    assert_eq!(field.get(case).unwrap().id, case);
+    assert!(coordinator.check().unwrap().is_ok());
+    assert!(field.check().unwrap().is_ok());
+}
+
+#[test]
+fn delete_against_edit_is_a_conflict_and_restoring_brings_the_record_back() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    let (case, id) = identify(&field, "Farida", "brick kiln, Bhatta 4");
+    send(&field, &coordinator);
+    coordinator.delete(case).unwrap();
+    set(&field, id, "age", Value::Integer(16));
+    send(&field, &coordinator);
+    send(&coordinator, &field);
+    let (a, b) = (coordinator.conflicts().unwrap(), field.conflicts().unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].subject, ConflictSubject::Deletion);
+    assert_eq!(a[0].record, id);
+    let edit = a[0].values.iter().find(|v| !v.deletes).unwrap();
+    assert_eq!(edit.value, Some(Value::Integer(16)));
+    coordinator
+        .resolve(&a[0].id, Choice::Keep(edit.id.clone()))
+        .unwrap();
+    send(&coordinator, &field);
+    for vault in [&coordinator, &field] {
+        assert!(vault.conflicts().unwrap().is_empty());
+        assert_eq!(
+            vault.get(id).unwrap().answer("age"),
+            Some(&Value::Integer(16))
+        );
+        // The case came back with it.
+        assert_eq!(vault.get(case).unwrap().id, case);
+        assert!(vault.check().unwrap().is_ok());
+    }
+}
+
+#[test]
+fn a_second_import_changes_nothing_and_bad_bundles_apply_nothing() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    identify(&field, "Sokha", "boat Kampot 7");
+    let mut bundles = Vec::new();
+    field
+        .export_bundles(None, bundle::DEFAULT_MAX_BYTES, |_, b| {
+            bundles.push(b);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(bundles.len(), 1);
+    let good = &bundles[0];
+
+    let mut flipped = good.clone();
+    let last = flipped.len() - 20;
+    flipped[last] ^= 0x40;
+    assert!(matches!(
+        coordinator.import_bundle(&flipped),
+        Err(SyncError::Unauthentic)
+    ));
+    assert!(coordinator.import_bundle(&good[..good.len() / 2]).is_err());
+    assert!(coordinator.summary().unwrap().marks.len() <= 1);
+    assert_eq!(
+        coordinator.list(&Default::default()).unwrap().len(),
+        0,
+        "nothing applied from a bad bundle"
+    );
+
+    let first = coordinator.import_bundle(good).unwrap();
+    assert_eq!(first.applied, 2);
+    let again = coordinator.import_bundle(good).unwrap();
+    assert_eq!(again.applied, 0);
+    assert_eq!(again.duplicates, 2);
+
+    // Another team's vault cannot read it.
+    let d3 = tempfile::tempdir().unwrap();
+    let stranger = new_vault(d3.path());
+    stranger.create_team("another team", None).unwrap();
+    assert!(matches!(
+        stranger.import_bundle(good),
+        Err(SyncError::OtherTeam)
+    ));
+}
+
+#[test]
+fn invites_need_their_secret_and_expire() {
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let coordinator = new_vault(d1.path());
+    let newcomer = new_vault(d2.path());
+    coordinator
+        .create_team("Dhaka", Some("https://sync.example.org/".into()))
+        .unwrap();
+    let invite = coordinator
+        .create_invite(Role::Aftercare, Duration::from_secs(600))
+        .unwrap();
+    let wrong = InviteSecret::make_random().unwrap();
+    assert!(matches!(
+        newcomer.join_team(&invite.invite, &wrong),
+        Err(SyncError::WrongInviteSecret)
+    ));
+    assert!(newcomer.team().unwrap().is_none());
+    let expired = coordinator
+        .create_invite(Role::Aftercare, Duration::from_secs(0))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    assert!(matches!(
+        newcomer.join_team(&expired.invite, &expired.secret),
+        Err(SyncError::InviteExpired)
+    ));
+    let team = newcomer.join_team(&invite.invite, &invite.secret).unwrap();
+    assert_eq!(team.role, Role::Aftercare);
+    assert_eq!(team.server.as_deref(), Some("https://sync.example.org"));
+    assert_eq!(Some(team.id), coordinator.team().unwrap().map(|t| t.id));
+    // The invite text names neither the team nor the server in clear.
+    assert!(!invite.invite.to_lowercase().contains("dhaka"));
+    assert!(matches!(
+        newcomer.create_invite(Role::Field, Duration::from_secs(60)),
+        Err(SyncError::NotCoordinator(_))
+    ));
+}
