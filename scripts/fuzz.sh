@@ -10,14 +10,15 @@ seconds="${1:-30}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 export RUSTC_BOOTSTRAP=1
 cd fuzz
-mkdir -p corpus/expr corpus/form_load
+mkdir -p corpus/expr corpus/form_load corpus/bundle
 # Seeds: expressions from the built-in forms and the JSON forms themselves.
 for f in ../core/forms/*.json; do
     [ -e "$f" ] && cp "$f" "corpus/form_load/$(basename "$f")"
 done
 printf '%s' "\${age} < 18 and selected(\${indicators}, 'debt')" > corpus/expr/minor
 printf '%s' "if(\${x} != '', concat(\${x}, ' ', today()), coalesce(\${y}, 'z'))" > corpus/expr/if
-for target in expr form_load; do
+printf 'SKBD' > corpus/bundle/magic
+for target in expr form_load bundle; do
     echo "==> fuzzing $target for ${seconds}s"
     cargo fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -rss_limit_mb=2048
 done
