@@ -215,3 +215,156 @@ fn invites_need_their_secret_and_expire() {
         Err(SyncError::NotCoordinator(_))
     ));
 }
+
+#[test]
+fn bundles_summaries_and_invites_carry_nothing_in_clear() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    let secrets = [
+        "Rekha Kumari",
+        "रेखा कुमारी",
+        "Bhatta 4 Rampur",
+        "victim_identification",
+    ];
+    let answers = safekeep_core::Answers::from([
+        ("name".to_string(), text(secrets[0])),
+        ("alias".to_string(), text(secrets[1])),
+        ("notes".to_string(), text(secrets[2])),
+    ]);
+    let id = field
+        .batch(|b| {
+            let case = b.create_case(Default::default())?;
+            b.add_submission(case, safekeep_core::FormRef::new(secrets[3]), answers)
+        })
+        .unwrap();
+    field.append(id, "notes", text(secrets[2])).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut n = 0;
+    field
+        .export_bundles(None, 512, |_, bytes| {
+            n += 1;
+            std::fs::write(out.path().join(format!("part{n}.skb")), bytes).unwrap();
+            Ok(())
+        })
+        .unwrap();
+    std::fs::write(
+        out.path().join("summary.txt"),
+        field.summary_text().unwrap(),
+    )
+    .unwrap();
+    let invite = coordinator
+        .create_invite(Role::Field, Duration::from_secs(60))
+        .unwrap();
+    std::fs::write(out.path().join("invite.txt"), &invite.invite).unwrap();
+    for needle in secrets.iter().chain(["Kolkata shelter"].iter()) {
+        let found = files_containing_text(out.path(), needle);
+        assert!(found.is_empty(), "{needle:?} in clear in {found:?}");
+    }
+    // And the receiving vault's files after import.
+    for part in std::fs::read_dir(out.path()).unwrap() {
+        let path = part.unwrap().path();
+        if path.extension().is_some_and(|e| e == "skb") {
+            coordinator
+                .import_bundle(&std::fs::read(path).unwrap())
+                .unwrap();
+        }
+    }
+    assert_eq!(
+        coordinator.get(id).unwrap().answer("alias"),
+        Some(&text(secrets[1]))
+    );
+    coordinator.checkpoint().unwrap();
+    for needle in secrets {
+        let found = files_containing_text(_d1.path(), needle);
+        assert!(found.is_empty(), "{needle:?} in clear in {found:?}");
+    }
+}
+
+#[test]
+fn a_phone_with_a_wrong_date_cannot_freeze_a_field() {
+    use safekeep_core::VaultOptions;
+    use std::sync::Arc;
+    struct Fixed(u64);
+    impl safekeep_core::Clock for Fixed {
+        fn now_ms(&self) -> u64 {
+            self.0
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let coordinator = new_vault(d1.path());
+    coordinator.create_team("clocks", None).unwrap();
+    // A phone set five years ahead.
+    let ahead = VaultOptions::default()
+        .insecure_fast_kdf_for_tests()
+        .with_clock(Arc::new(Fixed(now + 5 * 365 * 24 * 3600 * 1000)));
+    let (wrong, _) = Vault::create(d2.path(), &passphrase(), ahead).unwrap();
+    let invite = coordinator
+        .create_invite(Role::Field, Duration::from_secs(10 * 365 * 24 * 3600))
+        .unwrap();
+    wrong.join_team(&invite.invite, &invite.secret).unwrap();
+    let (_, id) = identify(&wrong, "Lakshmi", "first note");
+    let report = {
+        let theirs = coordinator.summary().unwrap();
+        let mut bundles = Vec::new();
+        wrong
+            .export_bundles(Some(&theirs), bundle::DEFAULT_MAX_BYTES, |_, b| {
+                bundles.push(b);
+                Ok(())
+            })
+            .unwrap();
+        coordinator.import_bundle(&bundles[0]).unwrap()
+    };
+    assert_eq!(report.ahead, 2, "both ops are reported as stamped ahead");
+    // The coordinator's correction, stamped with today's date, still replaces the
+    // value it saw, and the coordinator's clock did not jump five years.
+    set(&coordinator, id, "notes", text("corrected"));
+    let record = coordinator.get(id).unwrap();
+    assert_eq!(record.answer("notes"), Some(&text("corrected")));
+    assert!(record.fields["notes"].stamp.wall_ms < now + 24 * 3600 * 1000);
+    send(&coordinator, &wrong);
+    assert_eq!(
+        wrong.get(id).unwrap().answer("notes"),
+        Some(&text("corrected"))
+    );
+    assert!(coordinator.conflicts().unwrap().is_empty());
+}
+
+#[test]
+fn ops_from_a_newer_version_are_kept_and_passed_on() {
+    use safekeep_core::sync::{OpId, Stamp, WireOp};
+    let (d1, d2, coordinator, field) = team_of_two();
+    let d3 = tempfile::tempdir().unwrap();
+    let third = new_vault(d3.path());
+    let invite = coordinator
+        .create_invite(Role::Aftercare, Duration::from_secs(60))
+        .unwrap();
+    third.join_team(&invite.invite, &invite.secret).unwrap();
+    // An op whose body this build cannot decode (a kind added by a later version).
+    let device = safekeep_core::DeviceId([9; 16]);
+    let future = WireOp {
+        id: OpId { device, seq: 1 },
+        record: safekeep_core::RecordId([8; 16]),
+        stamp: Stamp {
+            wall_ms: 1,
+            counter: 0,
+            device,
+        },
+        epoch: 1,
+        body: vec![200, 1, 2, 3],
+    };
+    let staged = field.stage(vec![future]).unwrap();
+    let report = field.apply(staged).unwrap();
+    assert_eq!(report.held, 1);
+    assert_eq!(report.applied, 0);
+    // It counts as held, and travels on to devices that lack it.
+    assert_eq!(field.summary().unwrap().marks.get(&device), Some(&1));
+    send(&field, &coordinator);
+    assert_eq!(coordinator.summary().unwrap().marks.get(&device), Some(&1));
+    send(&coordinator, &third);
+    assert_eq!(third.summary().unwrap().marks.get(&device), Some(&1));
+    assert!(third.check().unwrap().is_ok());
+    drop((d1, d2));
+}
