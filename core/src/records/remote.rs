@@ -57,11 +57,17 @@ impl Batch<'_> {
             }
         }
         for (id, ops) in by_record {
-            let existing = sealed::load_state(&self.tx, self.sealer, id)?;
+            let creates_only = matches!(ops.as_slice(), [(op, _)] if op_kind(op).is_some());
+            // A record arriving with only its creating op is usually new here: a cheap
+            // existence check spares opening a state that is not there.
+            let existing =
+                if creates_only && Store::record_flags(&self.tx, id.as_bytes())?.is_none() {
+                    None
+                } else {
+                    sealed::load_state(&self.tx, self.sealer, id)?
+                };
             let row = match (existing, ops.as_slice()) {
-                (None, [(op, local_seq)])
-                    if matches!(op.body, crate::sync::OpBody::Create { .. }) =>
-                {
+                (None, [(op, local_seq)]) if creates_only => {
                     // A record seen for the first time, with only its creating op: its
                     // state is that op, as for a record created here.
                     if self.indexing && op_kind(op) == Some(RecordKind::Submission) {
