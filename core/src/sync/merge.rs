@@ -242,6 +242,7 @@ impl RecordState {
 mod tests {
     use super::*;
     use crate::ids::DeviceId;
+    use crate::records::Value;
     use crate::sync::op::OpId;
 
     fn op(device: u8, seq: u64, wall: u64, body: OpBody) -> Op {
@@ -309,5 +310,94 @@ mod tests {
         );
         assert!(forward.deleted.is_some());
         assert_eq!(forward.header.unwrap().kind, RecordKind::Case);
+    }
+
+    fn set_on(name: &str, text: &str, bases: Vec<Stamp>) -> OpBody {
+        OpBody::Set {
+            fields: vec![FieldSet {
+                name: name.into(),
+                value: Some(Value::Text(text.into())),
+                bases,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_late_base_never_becomes_a_head() {
+        let a = op(1, 1, 10, set_on("notes", "first", vec![]));
+        let b = op(2, 1, 20, set_on("notes", "second", vec![a.stamp]));
+        let c = op(3, 1, 30, set_on("notes", "third", vec![b.stamp]));
+        let orders: [[&Op; 3]; 3] = [[&a, &b, &c], [&c, &b, &a], [&b, &c, &a]];
+        for order in orders {
+            let state = RecordState::replay(order);
+            assert_eq!(
+                state.fields["notes"].value,
+                Some(Value::Text("third".into()))
+            );
+            assert!(!state.has_conflict(), "{order:?}");
+            assert!(state.competing.is_empty());
+        }
+    }
+
+    #[test]
+    fn concurrent_different_values_are_kept_until_a_resolution_names_both() {
+        let a = op(1, 1, 10, set_on("age", "14", vec![]));
+        let b = op(2, 1, 11, set_on("age", "15", vec![]));
+        let state = RecordState::replay([&a, &b]);
+        assert!(state.has_conflict());
+        assert_eq!(state.heads("age").len(), 2);
+        // An edit that saw only the shown value leaves the other head competing.
+        let c = op(1, 2, 12, set_on("age", "16", vec![b.stamp]));
+        let mut after = state.clone();
+        after.apply(&c);
+        assert!(after.has_conflict());
+        let resolve = op(
+            1,
+            3,
+            13,
+            OpBody::Resolve(Resolution::Fields(vec![FieldSet {
+                name: "age".into(),
+                value: Some(Value::Text("15".into())),
+                bases: vec![a.stamp, c.stamp],
+            }])),
+        );
+        after.apply(&resolve);
+        assert!(!after.has_conflict());
+        assert_eq!(after.fields["age"].value, Some(Value::Text("15".into())));
+    }
+
+    #[test]
+    fn an_edit_the_delete_did_not_see_is_a_conflict() {
+        let create = op(
+            1,
+            1,
+            10,
+            OpBody::Create {
+                kind: RecordKind::Case,
+                case: None,
+                form: None,
+                fields: vec![],
+            },
+        );
+        let name = op(1, 2, 11, set_on("name", "Asha", vec![]));
+        let delete = op(
+            1,
+            3,
+            20,
+            OpBody::Tombstone {
+                seen: vec![name.stamp],
+                with_case: false,
+            },
+        );
+        let seen_everything = RecordState::replay([&create, &name, &delete]);
+        assert!(seen_everything.deleted.is_some() && !seen_everything.has_conflict());
+        let concurrent = op(2, 1, 15, set_on("notes", "moved", vec![]));
+        let mut state = seen_everything.clone();
+        state.apply(&concurrent);
+        assert!(state.has_conflict());
+        assert_eq!(
+            state.unseen_by_delete(),
+            vec![(Some("notes"), concurrent.stamp)]
+        );
     }
 }
