@@ -98,10 +98,10 @@ fn scenario() -> impl Strategy<Value = (usize, Vec<Step>)> {
 /// small vaults; fsync on tmpfs costs nothing).
 fn temp_dir() -> tempfile::TempDir {
     let shm = std::path::Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in(shm) {
-            return dir;
-        }
+    if shm.is_dir()
+        && let Ok(dir) = tempfile::tempdir_in(shm)
+    {
+        return dir;
     }
     tempfile::tempdir().expect("temp dir")
 }

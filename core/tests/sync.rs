@@ -368,3 +368,42 @@ fn ops_from_a_newer_version_are_kept_and_passed_on() {
     assert!(third.check().unwrap().is_ok());
     drop((d1, d2));
 }
+
+#[test]
+fn several_bundles_import_together_or_not_at_all() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    for i in 0..20 {
+        identify(&field, &format!("Person {i}"), "note");
+    }
+    let mut parts = Vec::new();
+    field
+        .export_bundles(None, 2048, |_, b| {
+            parts.push(b);
+            Ok(())
+        })
+        .unwrap();
+    assert!(parts.len() >= 3, "split into {} parts", parts.len());
+    let mut bad = parts.clone();
+    let last = bad.len() - 1;
+    let at = bad[last].len() - 5;
+    bad[last][at] ^= 1;
+    let (which, err) = coordinator
+        .import_bundles(&bad, &mut |_, _| {})
+        .unwrap_err();
+    assert_eq!(which, last);
+    assert!(matches!(err, SyncError::Unauthentic));
+    assert!(
+        coordinator.summary().unwrap().marks.is_empty(),
+        "nothing applied"
+    );
+    // In reverse order, all together: everything arrives, progress reaches the total.
+    parts.reverse();
+    let mut seen = (0, 0);
+    let report = coordinator
+        .import_bundles(&parts, &mut |done, total| seen = (done, total))
+        .unwrap();
+    assert_eq!(report.applied, 40);
+    assert_eq!(seen, (40, 40));
+    assert_eq!(coordinator.summary().unwrap(), field.summary().unwrap());
+    assert!(coordinator.check().unwrap().is_ok());
+}

@@ -6,10 +6,13 @@
 use std::collections::BTreeMap;
 
 use super::{Batch, RecordError, RecordKind, names_in, sealed};
-use crate::ids::RecordId;
+use zeroize::Zeroizing;
+
+use crate::ids::{DeviceId, RecordId};
 use crate::store::{OpRow, Store};
+use crate::sync::engine::held_place;
 use crate::sync::merge::RecordState;
-use crate::sync::{Op, OpId};
+use crate::sync::{Op, OpBody, OpId, WireOp};
 
 /// What applying a set of received ops did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -100,21 +103,52 @@ impl Batch<'_> {
         Ok(applied)
     }
 
-    /// Keeps an op this build cannot read; true when it was new.
-    pub(crate) fn hold(&mut self, row: &OpRow) -> Result<bool, RecordError> {
-        if Store::has_op(&self.tx, &row.device, row.seq)? {
+    /// Keeps an op this build cannot read, sealed; true when it was new.
+    pub(crate) fn hold_wire(&mut self, wire: &WireOp) -> Result<bool, RecordError> {
+        let device = wire.id.device.as_bytes();
+        if Store::has_op(&self.tx, device, wire.id.seq)? {
             return Ok(false);
         }
-        Ok(Store::hold_op(&self.tx, row)?)
+        let plain = Zeroizing::new(
+            postcard::to_allocvec(wire)
+                .map_err(|_| RecordError::InvalidInput("op cannot be encoded"))?,
+        );
+        let row = OpRow {
+            device: device.to_vec(),
+            seq: wire.id.seq,
+            record: wire.record.0.to_vec(),
+            body: self.sealer.seal(held_place(&wire.id.to_bytes()), &plain)?,
+        };
+        Ok(Store::hold_op(&self.tx, &row)?)
     }
 
-    /// Drops a held op that is being applied now.
-    pub(crate) fn release_held(&mut self, id: &OpId) -> Result<(), RecordError> {
-        Ok(Store::release_held_op(
-            &self.tx,
-            id.device.as_bytes(),
-            id.seq,
-        )?)
+    /// Held ops that this build can read (kept by an older version of the app): taken
+    /// out of `held_ops`, to be applied.
+    pub(crate) fn release_readable_held(&mut self) -> Result<Vec<Op>, RecordError> {
+        let mut out = Vec::new();
+        for row in Store::held_ops(&self.tx)? {
+            let Ok(device) = DeviceId::from_slice(&row.device) else {
+                continue;
+            };
+            let id = OpId {
+                device,
+                seq: row.seq,
+            };
+            if let Ok(plain) = self.sealer.open(held_place(&id.to_bytes()), &row.body)
+                && let Ok(wire) = postcard::from_bytes::<WireOp>(&plain)
+                && let Ok(body) = postcard::from_bytes::<OpBody>(&wire.body)
+            {
+                Store::release_held_op(&self.tx, &row.device, row.seq)?;
+                out.push(Op {
+                    id,
+                    record: wire.record,
+                    stamp: wire.stamp,
+                    epoch: wire.epoch,
+                    body,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn queue_names(&mut self, id: RecordId, state: &RecordState) {

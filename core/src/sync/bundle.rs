@@ -85,6 +85,7 @@ pub struct WireOp {
     /// The key epoch it was made in.
     pub epoch: u32,
     /// The postcard encoding of its body.
+    #[serde(with = "serde_bytes")]
     pub body: Vec<u8>,
 }
 
@@ -224,7 +225,7 @@ fn check(header: &BundleHeader, ops: &[WireOp]) -> Result<(), SyncError> {
             ));
         }
     }
-    let mut ids = std::collections::BTreeSet::new();
+    let mut ids = std::collections::HashSet::with_capacity(ops.len());
     for op in ops {
         let Some((first, last)) = ranges.get(&op.id.device) else {
             return Err(SyncError::Inconsistent(

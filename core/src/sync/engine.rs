@@ -21,8 +21,8 @@ use super::team;
 use super::{Op, OpBody, OpId, SyncError};
 use crate::crypto::{self, KeyedHasher, Place, SecretKey};
 use crate::ids::{DeviceId, TeamId};
-use crate::records::{Applied, run_batch, sealed};
-use crate::store::{OpRow, Store, StoreError};
+use crate::records::{Applied, Batch, run_batch, sealed};
+use crate::store::{Store, StoreError};
 use crate::vault::{Unlocked, Vault};
 
 const SUMMARY_PREFIX: &str = "SKSUM1:";
@@ -124,7 +124,7 @@ fn summary_aad(team: TeamId, epoch: u32) -> Vec<u8> {
     aad
 }
 
-fn held_place(id: &[u8; 24]) -> Place<'_> {
+pub(crate) fn held_place(id: &[u8; 24]) -> Place<'_> {
     Place {
         table: "held_ops",
         row: id,
@@ -215,6 +215,10 @@ fn outgoing_of(u: &Unlocked, theirs: &Summary, max_bytes: usize) -> Result<Outgo
 }
 
 fn stage_in(u: &Unlocked, ops: Vec<WireOp>) -> Result<Staged, SyncError> {
+    stage_ops(u.device, u.next_seq, ops)
+}
+
+fn stage_ops(device: DeviceId, next_seq: u64, ops: Vec<WireOp>) -> Result<Staged, SyncError> {
     let mut staged = Staged::default();
     for wire in ops {
         if wire.id.seq == 0 || wire.stamp.device != wire.id.device {
@@ -222,7 +226,7 @@ fn stage_in(u: &Unlocked, ops: Vec<WireOp>) -> Result<Staged, SyncError> {
                 "an op's id does not match its stamp",
             ));
         }
-        if wire.id.device == u.device && wire.id.seq >= u.next_seq {
+        if wire.id.device == device && wire.id.seq >= next_seq {
             return Err(SyncError::Inconsistent(
                 "it claims ops of this device that this device never made",
             ));
@@ -241,8 +245,9 @@ fn stage_in(u: &Unlocked, ops: Vec<WireOp>) -> Result<Staged, SyncError> {
     Ok(staged)
 }
 
-fn apply_in(
-    u: &mut Unlocked,
+/// Applies staged ops inside a batch (the caller's transaction).
+fn apply_staged(
+    b: &mut Batch<'_>,
     staged: Staged,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SyncReport, SyncError> {
@@ -250,61 +255,33 @@ fn apply_in(
         received: staged.len() as u64,
         ..SyncReport::default()
     };
-    let Staged { mut ops, held } = staged;
-    // Ops held by an older build that this one can read now are applied with the rest.
-    let mut released = Vec::new();
-    for row in Store::held_ops(u.store.conn())? {
-        let Ok(device) = DeviceId::from_slice(&row.device) else {
-            continue;
-        };
-        let id = OpId {
-            device,
-            seq: row.seq,
-        };
-        if let Ok(plain) = u.sealer.open(held_place(&id.to_bytes()), &row.body)
-            && let Ok(wire) = postcard::from_bytes::<WireOp>(&plain)
-            && let Ok(body) = postcard::from_bytes::<OpBody>(&wire.body)
-        {
-            released.push(id);
-            ops.push(Op {
-                id,
-                record: wire.record,
-                stamp: wire.stamp,
-                epoch: wire.epoch,
-                body,
-            });
+    let Staged { ops, held } = staged;
+    for wire in &held {
+        if b.hold_wire(wire)? {
+            report.held += 1;
+        } else {
+            report.duplicates += 1;
         }
     }
-    let sealer_held: Vec<OpRow> = held
-        .iter()
-        .map(|wire| {
-            let plain = Zeroizing::new(
-                postcard::to_allocvec(wire)
-                    .map_err(|_| SyncError::Inconsistent("an op cannot be encoded"))?,
-            );
-            Ok(OpRow {
-                device: wire.id.device.0.to_vec(),
-                seq: wire.id.seq,
-                record: wire.record.0.to_vec(),
-                body: u.sealer.seal(held_place(&wire.id.to_bytes()), &plain)?,
-            })
-        })
-        .collect::<Result<_, SyncError>>()?;
-    let applied = run_batch(u, |b| {
-        for id in &released {
-            b.release_held(id)?;
-        }
-        for row in &sealer_held {
-            if b.hold(row)? {
-                report.held += 1;
-            } else {
-                report.duplicates += 1;
-            }
-        }
-        b.apply_remote(ops, progress)
-    })?;
-    report.add(applied);
+    report.add(b.apply_remote(ops, progress)?);
     Ok(report)
+}
+
+fn apply_in(
+    u: &mut Unlocked,
+    staged: Staged,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SyncReport, SyncError> {
+    run_batch(u, |b| {
+        // Ops held by an older build that this one can read now go in with the rest.
+        let released = b.release_readable_held()?;
+        let mut report = apply_staged(b, staged, progress)?;
+        if !released.is_empty() {
+            let again = b.apply_remote(released, &mut |_, _| {})?;
+            report.add(again);
+        }
+        Ok(report)
+    })
 }
 
 impl Vault {
@@ -467,6 +444,59 @@ impl Vault {
         self.import_bundle_with_progress(bytes, &mut |_, _| {})
     }
 
+    /// Imports several bundles (the parts of a split export, or the files gathered
+    /// from several phones) in one transaction: if any is bad, none is applied, and
+    /// the error names which one (by position).
+    /// `progress(done, total)` counts ops across all of them.
+    pub fn import_bundles(
+        &self,
+        bundles: &[Vec<u8>],
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<SyncReport, (usize, SyncError)> {
+        self.with_unlocked((0, SyncError::Locked), |u| {
+            // Team, epoch and header of every bundle first; the rest is checked inside
+            // the transaction, where any failure rolls back every bundle.
+            let team = team::load(u.store.conn(), &u.sealer)
+                .map_err(|e| (0, e))?
+                .ok_or((0, SyncError::NoTeam))?;
+            let mut total = 0u64;
+            for (i, bytes) in bundles.iter().enumerate() {
+                let header = bundle::read_header(bytes).map_err(|e| (i, e))?;
+                if header.team != team.id {
+                    return Err((i, SyncError::OtherTeam));
+                }
+                total += u64::from(header.op_count);
+            }
+            let keys = keys_for(u, bundles)?;
+            let (device, next_seq) = (u.device, u.next_seq);
+            let mut index = 0;
+            run_batch(u, |b| {
+                let mut report = SyncReport::default();
+                let mut done = 0u64;
+                let released = b.release_readable_held()?;
+                for (i, bytes) in bundles.iter().enumerate() {
+                    index = i;
+                    let (header, ops) = bundle::open(bytes, &keys[i])?;
+                    let staged = stage_ops(device, next_seq, ops)?;
+                    let part = apply_staged(b, staged, &mut |d, _| progress(done + d, total))?;
+                    done += u64::from(header.op_count);
+                    report.received += part.received;
+                    report.held += part.held;
+                    report.duplicates += part.duplicates;
+                    report.applied += part.applied;
+                    report.records += part.records;
+                    report.conflicted += part.conflicted;
+                    report.ahead += part.ahead;
+                }
+                if !released.is_empty() {
+                    report.add(b.apply_remote(released, &mut |_, _| {})?);
+                }
+                Ok(report)
+            })
+            .map_err(|e| (index, e))
+        })
+    }
+
     /// [`Vault::import_bundle`], calling `progress(done, total)` as ops are applied.
     pub fn import_bundle_with_progress(
         &self,
@@ -491,6 +521,21 @@ fn open_for(u: &Unlocked, bytes: &[u8]) -> Result<(BundleHeader, Vec<WireOp>), S
     let key: SecretKey =
         team::key(conn, &u.sealer, header.epoch)?.ok_or(SyncError::UnknownEpoch(header.epoch))?;
     bundle::open(bytes, &key)
+}
+
+/// The team key of each bundle's epoch.
+fn keys_for(u: &Unlocked, bundles: &[Vec<u8>]) -> Result<Vec<SecretKey>, (usize, SyncError)> {
+    let conn = u.store.conn();
+    bundles
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let epoch = bundle::read_header(bytes).map_err(|e| (i, e))?.epoch;
+            team::key(conn, &u.sealer, epoch)
+                .map_err(|e| (i, e))?
+                .ok_or((i, SyncError::UnknownEpoch(epoch)))
+        })
+        .collect()
 }
 
 fn next_batch(u: &Unlocked) -> Result<u64, SyncError> {
