@@ -407,3 +407,52 @@ fn several_bundles_import_together_or_not_at_all() {
     assert_eq!(coordinator.summary().unwrap(), field.summary().unwrap());
     assert!(coordinator.check().unwrap().is_ok());
 }
+
+/// Rewrites a bundle's header (keeping the sealed part as it was).
+fn with_header(bytes: &[u8], edit: impl FnOnce(&mut bundle::BundleHeader)) -> Vec<u8> {
+    let mut header = bundle::read_header(bytes).unwrap();
+    let old_len = postcard::to_allocvec(&header).unwrap().len();
+    edit(&mut header);
+    let encoded = postcard::to_allocvec(&header).unwrap();
+    let mut out = bytes[..6].to_vec();
+    out.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
+    out.extend_from_slice(&encoded);
+    out.extend_from_slice(&bytes[10 + old_len..]);
+    out
+}
+
+#[test]
+fn a_header_edited_to_another_device_or_epoch_is_refused() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    identify(&field, "Mina", "note");
+    let mut parts = Vec::new();
+    field
+        .export_bundles(None, bundle::DEFAULT_MAX_BYTES, |_, b| {
+            parts.push(b);
+            Ok(())
+        })
+        .unwrap();
+    let good = &parts[0];
+    let other_device = with_header(good, |h| h.device = safekeep_core::DeviceId([5; 16]));
+    assert!(matches!(
+        coordinator.import_bundle(&other_device),
+        Err(SyncError::Unauthentic)
+    ));
+    let other_batch = with_header(good, |h| h.batch += 1);
+    assert!(matches!(
+        coordinator.import_bundle(&other_batch),
+        Err(SyncError::Unauthentic)
+    ));
+    let other_epoch = with_header(good, |h| h.epoch = 2);
+    assert!(matches!(
+        coordinator.import_bundle(&other_epoch),
+        Err(SyncError::UnknownEpoch(2))
+    ));
+    let fewer = with_header(good, |h| h.op_count -= 1);
+    assert!(coordinator.import_bundle(&fewer).is_err());
+    assert!(
+        coordinator.summary().unwrap().marks.is_empty(),
+        "nothing applied"
+    );
+    assert_eq!(coordinator.import_bundle(good).unwrap().applied, 2);
+}
