@@ -3,11 +3,13 @@
 //! sample text in clear.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use safekeep_core::forms::{EntryKind, Mode, NewEntry, parse_text_answers};
+use safekeep_core::records::Choice;
+use safekeep_core::sync::{Role, SyncError, bundle};
 use safekeep_core::{
-    Answers, Changes, FormRef, Passphrase, RecordFilter, Unlock, Value, Vault, VaultError,
+    Answers, Changes, FormRef, Passphrase, RecordFilter, RecordId, Unlock, Value, Vault, VaultError,
 };
 
 use crate::{CliResult, Failure, options, output};
@@ -73,6 +75,11 @@ const SERVICE: &[&str] = &[
     "provider=Shelter counsellor, Varanasi",
     "follow_up_date=2026-11-19",
 ];
+
+/// What the coordinator's laptop and the field phone each write about the first person
+/// while apart: the same answer, changed on both.
+const LAPTOP_NOTE: &str = "Aadhaar card still with the kiln owner; police informed";
+const PHONE_NOTE: &str = "Aadhaar card returned to her at the shelter";
 
 fn pairs<'a>(lines: &[&'a str]) -> Vec<(&'a str, &'a str)> {
     lines.iter().filter_map(|l| l.split_once('=')).collect()
@@ -157,6 +164,109 @@ fn scan_for_clear_text(
         }
     }
     Ok((files, bytes, found))
+}
+
+/// One offline exchange: `from` writes what `to` lacks (by `to`'s summary text) as
+/// bundle files in `folder`, and `to` imports them. Returns files and ops applied.
+fn carry(from: &Vault, to: &Vault, folder: &Path, tag: &str) -> CliResult<(usize, u64)> {
+    let theirs = from.read_summary(&to.summary_text()?)?;
+    let mut bundles = Vec::new();
+    from.export_bundles(Some(&theirs), bundle::DEFAULT_MAX_BYTES, |_, bytes| {
+        bundles.push(bytes);
+        Ok(())
+    })?;
+    let mut applied = 0;
+    for (i, bytes) in bundles.iter().enumerate() {
+        let path = folder.join(format!("{tag}-{}.skb", i + 1));
+        std::fs::write(&path, bytes).map_err(|e| Failure::new(format!("demo bundle: {e}")))?;
+        let read = std::fs::read(&path).map_err(|e| Failure::new(format!("demo bundle: {e}")))?;
+        applied += to.import_bundle(&read)?.applied;
+    }
+    Ok((bundles.len(), applied))
+}
+
+fn set_notes(vault: &Vault, id: RecordId, text: &str) -> CliResult {
+    let mut changes = Changes::new();
+    changes.insert("notes".into(), Some(Value::Text(text.into())));
+    vault.edit_answers(id, changes, Mode::Final, None)?;
+    Ok(())
+}
+
+/// A field phone (a second vault in `phone_dir`) joins the laptop's team; both change
+/// the first person's notes while apart; the conflict shows on both; the coordinator
+/// keeps the phone's value and the next exchange settles it everywhere.
+fn second_device(
+    laptop: &Vault,
+    person: RecordId,
+    phone_dir: &Path,
+    passphrase: &Passphrase,
+) -> CliResult {
+    let team = laptop.create_team("Rampur rescue team", None)?;
+    let invite = laptop.create_invite(Role::Field, Duration::from_secs(3600))?;
+    let (phone, _) = Vault::create(&phone_dir.join("vault"), passphrase, options())?;
+    phone.join_team(&invite.invite, &invite.secret)?;
+    println!(
+        "    team \"{}\" created on the laptop; the phone joined with an invite and its secret",
+        team.name
+    );
+    let folder = phone_dir.join("usb");
+    std::fs::create_dir_all(&folder).map_err(|e| Failure::new(format!("demo folder: {e}")))?;
+    let (files, ops) = carry(laptop, &phone, &folder, "laptop")?;
+    println!("    laptop -> phone: {files} bundle file(s), {ops} op(s) applied");
+
+    set_notes(&phone, person, PHONE_NOTE)?;
+    set_notes(laptop, person, LAPTOP_NOTE)?;
+    carry(&phone, laptop, &folder, "phone")?;
+    carry(laptop, &phone, &folder, "laptop-2")?;
+    let conflicts = laptop.conflicts()?;
+    let Some(conflict) = conflicts.first() else {
+        return Err(Failure::new("the demo's concurrent edits made no conflict"));
+    };
+    if phone.conflicts()? != conflicts {
+        return Err(Failure::new("the demo's devices list different conflicts"));
+    }
+    println!(
+        "    both changed the first person's notes while apart: conflict {} on both devices",
+        conflict.id
+    );
+    for (i, value) in conflict.values.iter().enumerate() {
+        let text = value
+            .value
+            .as_ref()
+            .map(Value::to_string)
+            .unwrap_or_default();
+        println!(
+            "      {}. device {}  {text}",
+            i + 1,
+            output::short_device(&value.device)
+        );
+    }
+    match phone.resolve(&conflict.id, Choice::Keep("1".into())) {
+        Err(SyncError::NotCoordinator(_)) => {
+            println!("    the phone cannot resolve it: only a coordinator can")
+        }
+        Err(e) => return Err(e.into()),
+        Ok(()) => return Err(Failure::new("the demo's field phone resolved a conflict")),
+    }
+    let phone_device = phone.device_id()?;
+    let Some(kept) = conflict.values.iter().find(|v| v.device == phone_device) else {
+        return Err(Failure::new("the demo's conflict lacks the phone's value"));
+    };
+    laptop.resolve(&conflict.id, Choice::Keep(kept.id.clone()))?;
+    carry(laptop, &phone, &folder, "laptop-3")?;
+    let (a, b) = (laptop.get(person)?, phone.get(person)?);
+    if !laptop.conflicts()?.is_empty()
+        || !phone.conflicts()?.is_empty()
+        || a.answers() != b.answers()
+    {
+        return Err(Failure::new("the demo's devices did not converge"));
+    }
+    println!(
+        "    the coordinator kept the phone's value; after the next exchange both show: {}",
+        a.answer("notes").map(Value::to_string).unwrap_or_default()
+    );
+    phone.close()?;
+    Ok(())
 }
 
 pub fn run(dir: Option<&Path>) -> CliResult {
@@ -312,12 +422,30 @@ pub fn run(dir: Option<&Path>) -> CliResult {
     println!("11. Checking the vault");
     let report = vault.check()?;
     output::print_check(&report);
-    let needles = sample_texts(&vault)?;
+    let mut needles = sample_texts(&vault)?;
+    needles.extend([LAPTOP_NOTE.to_owned(), PHONE_NOTE.to_owned()]);
+
+    println!("12. A field phone joins the team; one exchange of bundle files, with a conflict");
+    let phone_dir = tempfile::Builder::new()
+        .prefix("safekeep-demo-phone-")
+        .tempdir()
+        .map_err(|e| Failure::new(format!("demo folder: {e}")))?;
+    second_device(&vault, ids[0].1, phone_dir.path(), &passphrase)?;
     vault.close()?;
 
-    println!("12. Scanning every file in the vault folder for the sample text in clear");
-    let (files, bytes, found) =
-        scan_for_clear_text(&dir, &needles).map_err(|e| Failure::new(format!("scan: {e}")))?;
+    println!(
+        "13. Scanning every file of both vaults and the bundle files for the sample text in clear"
+    );
+    let mut files = 0;
+    let mut bytes = 0;
+    let mut found = Vec::new();
+    for folder in [dir.as_path(), phone_dir.path()] {
+        let (f, b, mut hits) = scan_for_clear_text(folder, &needles)
+            .map_err(|e| Failure::new(format!("scan: {e}")))?;
+        files += f;
+        bytes += b;
+        found.append(&mut hits);
+    }
     if found.is_empty() {
         println!(
             "    {files} file(s), {bytes} bytes: none of the {} sample texts is readable",

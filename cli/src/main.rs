@@ -4,24 +4,55 @@
 //! record's content or a passphrase.
 
 mod answers;
+mod bundles;
+mod conflicts;
 mod demo;
 mod entries;
+mod files;
 mod forms;
 mod output;
 mod persons;
 mod secrets;
+mod team;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
+use safekeep_core::sync::{Role, SyncError};
 use safekeep_core::{
-    RecordError, RecordFilter, RecordId, RecordKind, Unlock, Vault, VaultError, VaultOptions,
+    RecordError, RecordFilter, RecordId, RecordKind, Unlock, Value, Vault, VaultError, VaultOptions,
 };
+
+/// Exit code: this vault is not in a team (or is already in one).
+const TEAM_MEMBERSHIP: u8 = 8;
+/// Exit code: only the team's coordinator can do this.
+const NOT_COORDINATOR: u8 = 9;
+/// Exit code: a bundle or summary was refused.
+const BUNDLE_REFUSED: u8 = 10;
+/// Exit code: an invite was refused.
+const INVITE_REFUSED: u8 = 11;
+
+/// The exit codes, shown at the end of `--help`.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0   success
+  1   error: bad argument, unreadable or existing file, other failure
+  2   wrong command-line usage
+  3   wrong passphrase or recovery key
+  4   not found: vault, record, form, conflict or conflict value
+  5   the vault wiped itself after too many failed unlock attempts
+  6   damaged vault: the check failed, or a stored value failed authentication
+  7   answers refused by the form (every problem listed, nothing saved)
+  8   not in a team (create one or join with an invite), or already in one
+  9   only the team's coordinator can do this (invite, resolve)
+  10  bundle or summary refused: altered, another team's, an unknown key epoch,
+      unreadable or from a newer version; nothing was imported
+  11  invite refused: mistyped, wrong secret, or expired";
 
 /// Safekeep: encrypted, offline case records for anti-trafficking teams.
 #[derive(Parser)]
-#[command(name = "safekeep", version, about, long_about = None)]
+#[command(name = "safekeep", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     /// Vault folder.
     #[arg(long, global = true, env = "SAFEKEEP_VAULT", value_name = "DIR")]
@@ -152,6 +183,48 @@ enum Command {
         /// Record id.
         id: String,
     },
+    /// Add a note to a record's notes log (entries are appended; they never conflict).
+    Note {
+        /// Record id.
+        id: String,
+        /// The note.
+        text: String,
+    },
+    /// The team this vault shares records with: create, show, invite, join.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// Records carried between team devices as sealed files (USB stick, SD card).
+    Bundle {
+        #[command(subcommand)]
+        command: BundleCommand,
+    },
+    /// List open conflicts: concurrent edits kept side by side for a coordinator.
+    Conflicts {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Resolve an open conflict (coordinator only: exit code 9 on any other device).
+    /// The decision reaches the other devices with the next bundle exchange.
+    #[command(group(ArgGroup::new("decision").required(true).args(["keep", "value", "clear"])))]
+    Resolve {
+        /// Conflict id (`safekeep conflicts`).
+        conflict: String,
+        /// Keep one of the values: its id, or its number in the list.
+        #[arg(long, value_name = "VALUE_ID")]
+        keep: Option<String>,
+        /// Set a new value, typed and checked by the record's form (as `--answer`).
+        #[arg(long, value_name = "TEXT")]
+        value: Option<String>,
+        /// Clear the field.
+        #[arg(long)]
+        clear: bool,
+        /// Language of problem messages.
+        #[arg(long)]
+        lang: Option<String>,
+    },
     /// Change the passphrase (new one from SAFEKEEP_NEW_PASSPHRASE or a prompt).
     Passwd,
     /// Open with the recovery key (SAFEKEEP_RECOVERY_KEY or a prompt) and set a new
@@ -186,6 +259,88 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum TeamCommand {
+    /// Create a team; this vault becomes its coordinator.
+    Create {
+        /// The team's name (shown to members; never in clear in invites or bundles).
+        name: String,
+        /// The team's sync server, http:// or https://.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show this vault's team: id, name, role, key epoch, server.
+    Show {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Invite a member (coordinator only): prints the invite as text and a QR code, and
+    /// its one-time secret, to be given another way.
+    Invite {
+        /// The new member's role: field, aftercare or coordinator.
+        #[arg(long, default_value = "field", value_parser = team::parse_role)]
+        role: Role,
+        /// Hours until the invite stops working.
+        #[arg(long, default_value_t = 48, value_parser = clap::value_parser!(u64).range(1..=8760))]
+        valid_hours: u64,
+        /// JSON output: {"invite", "secret", "role", "expires"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Join a team with an invite; the secret comes from SAFEKEEP_INVITE_SECRET or a
+    /// prompt.
+    Join {
+        /// The invite text (SKINV1:...), or @FILE holding it.
+        invite: String,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Print (or write) what this device holds, for the other device's `export --for`.
+    Summary {
+        /// Write it to this file instead (replaced if it exists).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Write the records another device lacks as sealed bundle files: FILE, then
+    /// FILE-2, FILE-3... before the extension when split.
+    Export {
+        /// The bundle file.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The other device's summary (its text, or @FILE); everything without it.
+        #[arg(long = "for", value_name = "SUMMARY")]
+        for_summary: Option<String>,
+        /// About the largest bundle, in bytes of ops before compression (at least 1024).
+        #[arg(long, value_name = "BYTES", default_value_t = bundles::DEFAULT_MAX_SIZE)]
+        max_size: usize,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import bundle files: every file is verified first, and none is imported if any
+    /// fails.
+    Import {
+        /// Bundle files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// JSON output (no progress bar).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum FormsCommand {
     /// List the forms this vault can use.
     List {
@@ -213,6 +368,7 @@ enum FormsCommand {
 }
 
 /// A one-line error and the exit code that goes with it.
+#[derive(Debug)]
 struct Failure {
     message: String,
     code: u8,
@@ -248,6 +404,35 @@ impl From<RecordError> for Failure {
         let code = match err {
             RecordError::NotFound(_) | RecordError::Deleted(_) => 4,
             RecordError::Tampered { .. } | RecordError::Undecodable { .. } => 6,
+            _ => 1,
+        };
+        Self {
+            message: err.to_string(),
+            code,
+        }
+    }
+}
+
+impl From<SyncError> for Failure {
+    fn from(err: SyncError) -> Self {
+        if let SyncError::Record(e) = err {
+            return e.into();
+        }
+        let code = match &err {
+            SyncError::NoTeam | SyncError::AlreadyInTeam => TEAM_MEMBERSHIP,
+            SyncError::NotCoordinator(_) => NOT_COORDINATOR,
+            SyncError::MalformedBundle(_)
+            | SyncError::UnsupportedBundle(_)
+            | SyncError::OtherTeam
+            | SyncError::UnknownEpoch(_)
+            | SyncError::Unauthentic
+            | SyncError::Inconsistent(_)
+            | SyncError::InvalidSummary(_) => BUNDLE_REFUSED,
+            SyncError::InvalidInvite(_)
+            | SyncError::WrongInviteSecret
+            | SyncError::InviteExpired => INVITE_REFUSED,
+            SyncError::ConflictNotFound(_) | SyncError::UnknownValue(..) => 4,
+            SyncError::Store(safekeep_core::store::StoreError::Corrupt(_)) => 6,
             _ => 1,
         };
         Self {
@@ -460,6 +645,44 @@ fn run(cli: Cli) -> CliResult {
             } else {
                 println!("deleted {id}");
             }
+            vault.close()?;
+        }
+        Command::Note { id, text } => {
+            let id = record_id(id)?;
+            if text.trim().is_empty() {
+                return Err(Failure::new("the note is empty"));
+            }
+            let vault = open(dir)?;
+            vault.append(id, "notes", Value::Text(text.clone()))?;
+            println!("added a note to {id}");
+            vault.close()?;
+        }
+        Command::Team { command } => team::run(dir, command)?,
+        Command::Bundle { command } => bundles::run(dir, command)?,
+        Command::Conflicts { json } => {
+            let vault = open(dir)?;
+            conflicts::list(&vault, *json)?;
+            vault.close()?;
+        }
+        Command::Resolve {
+            conflict,
+            keep,
+            value,
+            clear,
+            lang,
+        } => {
+            let decision = match (keep, value) {
+                (Some(keep), _) => conflicts::Decision::Keep(keep),
+                (None, Some(value)) => conflicts::Decision::Value(value),
+                (None, None) if *clear => conflicts::Decision::Clear,
+                (None, None) => {
+                    return Err(Failure::new(
+                        "give --keep VALUE_ID, --value TEXT or --clear",
+                    ));
+                }
+            };
+            let vault = open(dir)?;
+            conflicts::resolve(&vault, conflict, decision, lang.as_deref())?;
             vault.close()?;
         }
         Command::Passwd => {

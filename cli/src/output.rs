@@ -1,14 +1,20 @@
 //! Human and JSON output.
 
 use safekeep_core::sync::{Op, OpBody, Resolution};
-use safekeep_core::{CheckReport, Record, Stamp, Value};
+use safekeep_core::{CheckReport, DeviceId, Record, Stamp, Value};
 use serde_json::{Value as Json, json};
 
-fn stamp_text(stamp: &Stamp) -> String {
+/// A stamp's time as a person reads it.
+pub fn stamp_text(stamp: &Stamp) -> String {
     stamp
         .datetime()
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_else(|| format!("{}ms", stamp.wall_ms))
+}
+
+/// The first 8 hex digits of a device id: enough to tell a team's devices apart.
+pub fn short_device(device: &DeviceId) -> String {
+    device.to_string().chars().take(8).collect()
 }
 
 fn stamp_json(stamp: &Stamp) -> Json {
@@ -58,7 +64,31 @@ pub fn record_json(record: &Record) -> Json {
         "updated": stamp_json(&record.updated),
         "deleted": record.deleted.as_ref().map(stamp_json),
         "same_person": record.same_person.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        "logs": logs_json(record),
+        "has_conflict": record.has_conflict,
     })
+}
+
+/// A record's append-only logs (notes, follow-ups): per log, its entries in order.
+fn logs_json(record: &Record) -> Json {
+    let logs: serde_json::Map<String, Json> = record
+        .logs
+        .iter()
+        .map(|(log, entries)| {
+            let entries = entries
+                .iter()
+                .map(|(stamp, value)| {
+                    json!({
+                        "time": stamp.datetime().map(|t| t.to_rfc3339()),
+                        "device": stamp.device.to_string(),
+                        "value": value_json(value),
+                    })
+                })
+                .collect();
+            (log.clone(), Json::Array(entries))
+        })
+        .collect();
+    Json::Object(logs)
 }
 
 /// A short table, one record a line; `missing[i]` counts the answers record `i` still
@@ -121,6 +151,19 @@ pub fn print_record(record: &Record) {
             println!("  {name:<width$}  {value}  ({})", value.value_type().name());
         }
     }
+    for (log, entries) in &record.logs {
+        println!("{log}:");
+        for (stamp, value) in entries {
+            println!(
+                "  {}  device {}  {value}",
+                stamp_text(stamp),
+                short_device(&stamp.device)
+            );
+        }
+    }
+    if record.has_conflict {
+        println!("conflict: concurrent edits wait for a coordinator (safekeep conflicts)");
+    }
 }
 
 fn op_summary(op: &Op) -> (String, Vec<String>) {
@@ -165,7 +208,7 @@ pub fn print_history(ops: &[Op]) {
         println!(
             "  {}  device {}  #{}  {what}{fields}",
             stamp_text(&op.stamp),
-            &op.id.device.to_string()[..8],
+            short_device(&op.id.device),
             op.id.seq
         );
     }

@@ -1,5 +1,7 @@
-//! Passphrases and recovery keys: from the environment (for scripts) or a hidden prompt.
+//! Passphrases, recovery keys and invite secrets: from the environment (for scripts) or
+//! a hidden prompt.
 
+use safekeep_core::sync::InviteSecret;
 use safekeep_core::{Passphrase, RecoveryKey};
 use zeroize::Zeroizing;
 
@@ -38,4 +40,10 @@ pub fn new_passphrase(var: &str, prompt: &str) -> Result<Passphrase, Failure> {
 pub fn recovery_key() -> Result<RecoveryKey, Failure> {
     let typed = read("SAFEKEEP_RECOVERY_KEY", "Recovery key: ")?;
     RecoveryKey::parse(&typed).map_err(|e| Failure::new(e.to_string()))
+}
+
+/// An invite's one-time secret, from SAFEKEEP_INVITE_SECRET or a prompt.
+pub fn invite_secret() -> Result<InviteSecret, Failure> {
+    let typed = read("SAFEKEEP_INVITE_SECRET", "Invite secret: ")?;
+    Ok(InviteSecret::parse(&typed)?)
 }

@@ -16,6 +16,7 @@ pub fn safekeep(vault: &Path) -> Command {
         .env("SAFEKEEP_INSECURE_FAST_KDF_FOR_TESTS", "1")
         .env_remove("SAFEKEEP_NEW_PASSPHRASE")
         .env_remove("SAFEKEEP_RECOVERY_KEY")
+        .env_remove("SAFEKEEP_INVITE_SECRET")
         .env_remove("RUST_BACKTRACE");
     cmd
 }
