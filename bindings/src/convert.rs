@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, NaiveDate};
 use rust_decimal::Decimal;
 use safekeep_core::forms::{self, Mode, QuestionType};
+use safekeep_core::records as core_records;
 use safekeep_core::records::Location;
 use safekeep_core::search;
+use safekeep_core::sync::{self as core_sync, BundleHeader, NewInvite, Role};
 use safekeep_core::{Answers, Changes, RecordId, Stamp, Value};
 
 use crate::error::SafekeepError;
@@ -163,6 +165,22 @@ pub(crate) fn record(r: &safekeep_core::Record) -> Record {
         created: time(&r.created),
         updated: time(&r.updated),
         same_person: r.same_person.iter().map(|c| c.to_string()).collect(),
+        logs: r
+            .logs
+            .iter()
+            .map(|(name, entries)| {
+                let entries = entries
+                    .iter()
+                    .map(|(stamp, value)| LogEntry {
+                        value: answer(value),
+                        time: time(stamp),
+                        device: stamp.device.to_string(),
+                    })
+                    .collect();
+                (name.clone(), entries)
+            })
+            .collect(),
+        has_conflict: r.has_conflict,
     }
 }
 
@@ -285,4 +303,104 @@ pub(crate) fn check_report(r: &safekeep_core::CheckReport) -> CheckReport {
         insecure_test_kdf: r.insecure_test_kdf,
         failed_unlock_limit: r.failed_unlock_limit,
     }
+}
+
+// Sync.
+
+pub(crate) fn role(role: Role) -> TeamRole {
+    match role {
+        Role::Field => TeamRole::Field,
+        Role::Aftercare => TeamRole::Aftercare,
+        Role::Coordinator => TeamRole::Coordinator,
+    }
+}
+
+pub(crate) fn role_in(role: TeamRole) -> Role {
+    match role {
+        TeamRole::Field => Role::Field,
+        TeamRole::Aftercare => Role::Aftercare,
+        TeamRole::Coordinator => Role::Coordinator,
+    }
+}
+
+pub(crate) fn team(t: core_sync::Team) -> TeamInfo {
+    TeamInfo {
+        id: t.id.to_string(),
+        name: t.name,
+        role: role(t.role),
+        epoch: t.epoch,
+        server: t.server,
+    }
+}
+
+fn instant(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+pub(crate) fn invite(i: NewInvite) -> Invite {
+    Invite {
+        secret: i.secret.to_display_string(),
+        invite: i.invite,
+        expires: instant(i.expires_ms),
+        role: role(i.role),
+    }
+}
+
+pub(crate) fn sync_report(r: core_sync::SyncReport) -> SyncReport {
+    SyncReport {
+        received: r.received,
+        applied: r.applied,
+        duplicates: r.duplicates,
+        held: r.held,
+        records: r.records,
+        conflicted: r.conflicted,
+        ahead: r.ahead,
+    }
+}
+
+pub(crate) fn bundle_info(h: &BundleHeader) -> BundleInfo {
+    BundleInfo {
+        team_id: h.team.to_string(),
+        epoch: h.epoch,
+        device: h.device.to_string(),
+        batch: h.batch,
+        created: instant(h.created_ms),
+        op_count: h.op_count,
+    }
+}
+
+pub(crate) fn conflict(c: core_records::Conflict) -> Conflict {
+    Conflict {
+        id: c.id,
+        record_id: c.record.to_string(),
+        kind: kind(c.kind),
+        case_id: c.case.map(|id| id.to_string()),
+        form: c.form.as_ref().map(form_ref),
+        subject: match c.subject {
+            core_records::ConflictSubject::Field(name) => ConflictSubject::Field { name },
+            core_records::ConflictSubject::Deletion => ConflictSubject::Deletion,
+        },
+        values: c
+            .values
+            .into_iter()
+            .map(|v| ConflictValue {
+                id: v.id,
+                field: v.field,
+                value: v.value.as_ref().map(answer),
+                deletes: v.deletes,
+                device: v.device.to_string(),
+                time: time(&v.stamp),
+                shown: v.shown,
+            })
+            .collect(),
+    }
+}
+
+pub(crate) fn choice(c: ResolveChoice) -> Result<core_records::Choice, SafekeepError> {
+    Ok(match c {
+        ResolveChoice::Keep { value_id } => core_records::Choice::Keep(value_id),
+        ResolveChoice::SetValue { answer } => {
+            core_records::Choice::Value(answer.map(|a| value("value", a)).transpose()?)
+        }
+    })
 }

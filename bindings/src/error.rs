@@ -1,6 +1,8 @@
 //! The one error the apps see, with the cases a screen branches on.
 
 use safekeep_core::forms::{FormLoadError, RegistryError, SubmitError};
+use safekeep_core::store::StoreError;
+use safekeep_core::sync::SyncError;
 use safekeep_core::{RecordError, VaultError};
 
 use crate::types::Problem;
@@ -90,6 +92,71 @@ pub enum SafekeepError {
         /// What failed.
         detail: String,
     },
+    /// The vault is not in a team: create one (a coordinator) or join with an invite.
+    #[error("this vault is not in a team")]
+    NoTeam,
+    /// The vault is already in a team (another one than the invite's).
+    #[error("this vault is already in a team")]
+    AlreadyInTeam,
+    /// Only a coordinator may do this (invite members, resolve conflicts).
+    #[error("{detail}")]
+    NotCoordinator {
+        /// What was refused.
+        detail: String,
+    },
+    /// The invite text is not an invite (cut short, mistyped, or something else):
+    /// scan or paste it again.
+    #[error("invalid invite: {detail}")]
+    InvalidInvite {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// The secret does not open the invite (or is mistyped): type it again.
+    #[error("the invite secret does not open this invite")]
+    WrongInviteSecret,
+    /// The invite's validity has passed: ask the coordinator for a new one.
+    #[error("this invite has expired")]
+    InviteExpired,
+    /// A summary text that is not a summary of this team (another team's, altered,
+    /// cut short): ask the other device for its summary again.
+    #[error("invalid summary: {detail}")]
+    InvalidSummary {
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// A bundle was refused as a whole: nothing of it was applied.
+    #[error("bundle refused: {detail}")]
+    BundleRejected {
+        /// Why, as a screen branches on it.
+        reason: BundleProblem,
+        /// What failed.
+        detail: String,
+    },
+    /// No open conflict with this id: it was resolved meanwhile (here or by a change
+    /// that arrived), so list the conflicts again.
+    #[error("no such open conflict")]
+    ConflictNotFound,
+    /// The operation was stopped by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Why a bundle was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum BundleProblem {
+    /// Not a bundle, or cut short (an incomplete copy or download).
+    Malformed,
+    /// Made by a newer Safekeep: update the app.
+    Unsupported,
+    /// It belongs to another team.
+    OtherTeam,
+    /// Sealed under a team key this vault does not have yet: join again with a new
+    /// invite from the coordinator.
+    UnknownEpoch,
+    /// It was altered, or sealed under another key.
+    Unauthentic,
+    /// It opened but its contents contradict its header or this vault.
+    Inconsistent,
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for SafekeepError {
@@ -181,6 +248,49 @@ impl From<SubmitError> for SafekeepError {
             SubmitError::NoForm(_) => SafekeepError::InvalidInput { detail },
             SubmitError::Record(e) => e.into(),
             SubmitError::Registry(e) => e.into(),
+        }
+    }
+}
+
+impl From<SyncError> for SafekeepError {
+    fn from(err: SyncError) -> Self {
+        let detail = err.to_string();
+        let rejected = |reason| SafekeepError::BundleRejected {
+            reason,
+            detail: detail.clone(),
+        };
+        match err {
+            SyncError::Locked => SafekeepError::Locked,
+            SyncError::NoTeam => SafekeepError::NoTeam,
+            SyncError::AlreadyInTeam => SafekeepError::AlreadyInTeam,
+            SyncError::NotCoordinator(_) => SafekeepError::NotCoordinator { detail },
+            SyncError::InvalidInvite(what) => SafekeepError::InvalidInvite {
+                detail: what.into(),
+            },
+            SyncError::WrongInviteSecret => SafekeepError::WrongInviteSecret,
+            SyncError::InviteExpired => SafekeepError::InviteExpired,
+            SyncError::InvalidSummary(what) => SafekeepError::InvalidSummary {
+                detail: what.into(),
+            },
+            SyncError::MalformedBundle(_) => rejected(BundleProblem::Malformed),
+            SyncError::UnsupportedBundle(_) => rejected(BundleProblem::Unsupported),
+            SyncError::OtherTeam => rejected(BundleProblem::OtherTeam),
+            SyncError::UnknownEpoch(_) => rejected(BundleProblem::UnknownEpoch),
+            SyncError::Unauthentic => rejected(BundleProblem::Unauthentic),
+            SyncError::Inconsistent(_) => rejected(BundleProblem::Inconsistent),
+            // The core's message repeats the id as given; the app's input stays out.
+            SyncError::ConflictNotFound(_) => SafekeepError::ConflictNotFound,
+            SyncError::UnknownValue(..) => SafekeepError::InvalidInput {
+                detail: "the chosen value is not one of the conflict's values".into(),
+            },
+            SyncError::InvalidChoice(what) => SafekeepError::InvalidInput {
+                detail: what.into(),
+            },
+            SyncError::Cancelled => SafekeepError::Cancelled,
+            SyncError::Record(e) => e.into(),
+            SyncError::Store(StoreError::Corrupt(_)) => SafekeepError::Corrupt { detail },
+            SyncError::Store(_) => SafekeepError::Storage { detail },
+            SyncError::Crypto(_) => SafekeepError::Internal { detail },
         }
     }
 }

@@ -14,7 +14,7 @@ mod progress;
 mod types;
 mod vault;
 
-pub use error::{FormProblem, SafekeepError};
+pub use error::{BundleProblem, FormProblem, SafekeepError};
 pub use keys::PlatformKeyProvider;
 pub use progress::{BulkReport, ProgressListener, RefusedEntry};
 pub use types::*;

@@ -102,6 +102,10 @@ pub struct Record {
     pub updated: SystemTime,
     /// For a case: other cases linked to it as the same person.
     pub same_person: Vec<String>,
+    /// Append-only logs by name (`notes`: see `append_note`), entries oldest first.
+    pub logs: HashMap<String, Vec<LogEntry>>,
+    /// Whether a conflict on this record waits for a coordinator (see `conflicts`).
+    pub has_conflict: bool,
 }
 
 /// Which records to list.
@@ -323,4 +327,176 @@ pub struct VaultSettings {
     /// `check` reports it. Never for real records.
     #[uniffi(default = false)]
     pub insecure_fast_kdf_for_tests: bool,
+}
+
+/// One entry of a record's log (notes, follow-ups): entries from several devices never
+/// conflict and are listed in stamp order.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct LogEntry {
+    /// The entry.
+    pub value: Answer,
+    /// When it was written (the writing device's clock).
+    pub time: SystemTime,
+    /// The device that wrote it (32 hex digits).
+    pub device: String,
+}
+
+// Sync.
+
+/// What a member does in the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum TeamRole {
+    /// Identifies victims and records intake during operations.
+    Field,
+    /// Logs restoration services over months.
+    Aftercare,
+    /// Gathers records, invites members, resolves conflicts.
+    Coordinator,
+}
+
+/// This vault's membership of a team.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TeamInfo {
+    /// The team's id (32 hex digits).
+    pub id: String,
+    /// The team's name as the coordinator typed it.
+    pub name: String,
+    /// This device's role.
+    pub role: TeamRole,
+    /// The current key epoch: new changes and bundles use its key.
+    pub epoch: u32,
+    /// The team's sync server, if it has one.
+    pub server: Option<String>,
+}
+
+/// A fresh invite into the team. Show `invite` (text or QR code) and `secret` to the
+/// new member by two different ways if you can (the QR code on screen, the secret
+/// spoken), once; neither is stored.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Invite {
+    /// The invite text, `SKINV1:...` (says nothing without the secret, not even the
+    /// team's name).
+    pub invite: String,
+    /// The one-time secret that opens it: 32 letters and digits in groups of four.
+    pub secret: String,
+    /// When the invite stops working.
+    pub expires: SystemTime,
+    /// The role it grants.
+    pub role: TeamRole,
+}
+
+/// What importing a bundle did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Changes received.
+    pub received: u64,
+    /// Of those, new to this vault and applied.
+    pub applied: u64,
+    /// Already here (skipped): importing a bundle twice changes nothing.
+    pub duplicates: u64,
+    /// Made by a newer Safekeep that this build cannot read: kept and passed on to
+    /// other devices, not applied.
+    pub held: u64,
+    /// Records changed.
+    pub records: u64,
+    /// Records left with an open conflict (see `conflicts()`).
+    pub conflicted: u64,
+    /// Changes stamped more than an hour ahead of this device's clock: a phone with a
+    /// wrong date. Applied as they are; show it so someone fixes that phone's clock.
+    pub ahead: u64,
+}
+
+/// A bundle's header, readable without opening it. Says nothing about records.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BundleInfo {
+    /// The team it belongs to (32 hex digits).
+    pub team_id: String,
+    /// The team key epoch it is sealed under.
+    pub epoch: u32,
+    /// The device that made it (32 hex digits).
+    pub device: String,
+    /// That device's bundle number (1, 2, 3, ...): with `device`, names the bundle.
+    pub batch: u64,
+    /// When it was made (the making device's clock).
+    pub created: SystemTime,
+    /// How many changes it carries.
+    pub op_count: u32,
+}
+
+/// One bundle made by `export_bundles`: write `bytes` to a file (`.skb`) or hand them
+/// to a nearby share; they are sealed under the team key.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ExportedBundle {
+    /// The sealed bundle.
+    pub bytes: Vec<u8>,
+    /// Its header.
+    pub info: BundleInfo,
+}
+
+/// What a conflict is about.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum ConflictSubject {
+    /// Concurrent edits of one field left different values.
+    Field {
+        /// The field (question name).
+        name: String,
+    },
+    /// The record was deleted on one device and edited on another.
+    Deletion,
+}
+
+/// One of the competing values of a conflict.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ConflictValue {
+    /// Short id to choose this value with (the same on every device).
+    pub id: String,
+    /// The field it sets (for a deletion conflict, the field edited; `None` for a log
+    /// entry or for the delete itself).
+    pub field: Option<String>,
+    /// The value (`None`: cleared, or the delete itself).
+    pub value: Option<Answer>,
+    /// This value is the delete.
+    pub deletes: bool,
+    /// The device that wrote it (32 hex digits).
+    pub device: String,
+    /// When (the writing device's clock).
+    pub time: SystemTime,
+    /// The value the record shows now (until a coordinator decides).
+    pub shown: bool,
+}
+
+/// An open conflict, waiting for a coordinator. Every device with the same changes
+/// lists the same conflicts with the same ids.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Conflict {
+    /// Id to resolve it with (the same on every device).
+    pub id: String,
+    /// The record (32 hex digits).
+    pub record_id: String,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Its case (none for a case).
+    pub case_id: Option<String>,
+    /// Its form.
+    pub form: Option<FormRef>,
+    /// What the conflict is about.
+    pub subject: ConflictSubject,
+    /// Every competing value, oldest first.
+    pub values: Vec<ConflictValue>,
+}
+
+/// A coordinator's decision on a conflict.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ResolveChoice {
+    /// Keep one of the competing values, by its `ConflictValue.id`. For a deletion
+    /// conflict: keep the delete, or keep an edit (which brings the record back).
+    Keep {
+        /// The chosen value's id.
+        value_id: String,
+    },
+    /// Set a new value (`None` clears the field). Field conflicts only.
+    SetValue {
+        /// The new value.
+        answer: Option<Answer>,
+    },
 }

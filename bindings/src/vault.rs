@@ -1,11 +1,12 @@
 //! The vault object: create, open (passphrase, platform key, recovery key), lock,
-//! keys, forms, records, search, duplicates, links, check.
+//! keys, forms, records, search, duplicates, links, check, teams and sync.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use safekeep_core::forms::{EntryKind, FormFormat, NewEntry as CoreEntry};
-use safekeep_core::{Passphrase, RecoveryKey, Unlock, VaultOptions};
+use safekeep_core::sync::{InviteSecret, SyncError};
+use safekeep_core::{Passphrase, RecoveryKey, Unlock, Value, VaultOptions};
 use zeroize::Zeroize;
 
 use crate::convert::{self, invalid, record_id};
@@ -39,6 +40,15 @@ fn recovery_key(typed: &str) -> Result<RecoveryKey, SafekeepError> {
     RecoveryKey::parse(typed).map_err(|_| {
         invalid("not a recovery key: 32 letters and digits in groups of four, as written down")
     })
+}
+
+/// A team name or server refused by `create_team` / `set_team_server` (the core names
+/// them invite problems, as they travel in invites): bad input here.
+fn team_input(err: SyncError) -> SafekeepError {
+    match err {
+        SyncError::InvalidInvite(what) => invalid(what),
+        other => other.into(),
+    }
 }
 
 /// A form summary with the languages of that form version.
@@ -523,5 +533,149 @@ impl Vault {
             .into_iter()
             .map(|g| g.iter().map(|c| c.to_string()).collect())
             .collect())
+    }
+
+    /// Adds a note to a record's `notes` log (`Record.logs["notes"]`). Notes written on
+    /// several devices never conflict: they are all kept, in time order.
+    pub fn append_note(&self, id: String, text: String) -> Result<(), SafekeepError> {
+        let id = record_id(&id, "id")?;
+        Ok(self.core()?.append(id, "notes", Value::Text(text))?)
+    }
+
+    // Team and sync.
+
+    /// Creates a team with this vault as its coordinator, and returns it. `server`: the
+    /// team's sync server (`https://...`), if it has one. `AlreadyInTeam` when this
+    /// vault is in a team; `InvalidInput` for a name that is empty or over 200 bytes, or
+    /// a server that is not an http(s) address.
+    #[uniffi::method(default(server = None))]
+    pub fn create_team(
+        &self,
+        name: String,
+        server: Option<String>,
+    ) -> Result<TeamInfo, SafekeepError> {
+        let team = self
+            .core()?
+            .create_team(&name, server)
+            .map_err(team_input)?;
+        Ok(convert::team(team))
+    }
+
+    /// This vault's team (`None`: not in one yet).
+    pub fn team(&self) -> Result<Option<TeamInfo>, SafekeepError> {
+        Ok(self.core()?.team()?.map(convert::team))
+    }
+
+    /// Records the team's sync server (`None` forgets it).
+    pub fn set_team_server(&self, server: Option<String>) -> Result<TeamInfo, SafekeepError> {
+        let team = self.core()?.set_team_server(server).map_err(team_input)?;
+        Ok(convert::team(team))
+    }
+
+    /// Makes an invite into this vault's team for a new member with `role`, valid for
+    /// `valid_seconds` (48 hours unless told). Only a coordinator invites
+    /// (`NotCoordinator`); `NoTeam` before `create_team`.
+    #[uniffi::method(default(valid_seconds = 172800))]
+    pub fn create_invite(
+        &self,
+        role: TeamRole,
+        valid_seconds: u64,
+    ) -> Result<Invite, SafekeepError> {
+        let invite = self.core()?.create_invite(
+            convert::role_in(role),
+            std::time::Duration::from_secs(valid_seconds),
+        )?;
+        Ok(convert::invite(invite))
+    }
+
+    /// Joins the team of `invite` (its text or QR code content) with its `secret` as
+    /// typed (case, spaces and dashes do not matter). Joining the same team again with
+    /// a newer invite updates the team key and the role. Errors: `InvalidInvite`,
+    /// `WrongInviteSecret` (also for a mistyped one), `InviteExpired`, `AlreadyInTeam`
+    /// (another team).
+    ///
+    /// The secret crosses as a `String`, not as bytes the app can wipe like a
+    /// passphrase: it opens this one invite only, which stops working when it expires,
+    /// and the vault it is typed into holds the team key it unlocks anyway.
+    pub fn join_team(&self, invite: String, secret: String) -> Result<TeamInfo, SafekeepError> {
+        let secret = InviteSecret::parse(&secret)?;
+        Ok(convert::team(self.core()?.join_team(&invite, &secret)?))
+    }
+
+    /// What this vault holds, as a text (`SKSUM1:...`, short enough for a QR code) for
+    /// another device of the team to pass to `export_bundles`, which then sends only
+    /// what this vault lacks. Sealed under the team key. Make a new one for every
+    /// exchange. `NoTeam` before joining one.
+    pub fn summary(&self) -> Result<String, SafekeepError> {
+        Ok(self.core()?.summary_text()?)
+    }
+
+    /// Seals what the device that made `for_summary` lacks (everything, when `None`)
+    /// into bundles of about `max_bytes` of changes each (4 MiB unless told, at least
+    /// 1 KiB), in order: import all of them on the other device. Empty: nothing to
+    /// send. `InvalidSummary` for a summary not of this team. The bundles are returned
+    /// together, in memory.
+    #[uniffi::method(default(for_summary = None, max_bytes = 4194304))]
+    pub fn export_bundles(
+        &self,
+        for_summary: Option<String>,
+        max_bytes: u64,
+    ) -> Result<Vec<ExportedBundle>, SafekeepError> {
+        let vault = self.core()?;
+        let theirs = for_summary
+            .as_deref()
+            .map(|text| vault.read_summary(text))
+            .transpose()?;
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
+        let mut bundles = Vec::new();
+        vault.export_bundles(theirs.as_ref(), max_bytes, |header, bytes| {
+            bundles.push(ExportedBundle {
+                bytes,
+                info: convert::bundle_info(header),
+            });
+            Ok(())
+        })?;
+        Ok(bundles)
+    }
+
+    /// Opens a bundle and checks it against this vault (team, key, changes) without
+    /// applying anything. `BundleRejected` says why one is refused.
+    pub fn verify_bundle(&self, bytes: Vec<u8>) -> Result<BundleInfo, SafekeepError> {
+        Ok(convert::bundle_info(&self.core()?.verify_bundle(&bytes)?))
+    }
+
+    /// Imports a bundle: checks all of it, then applies it in one transaction. A
+    /// refused bundle (`BundleRejected`, with the reason) changes nothing; importing
+    /// the same bundle again changes nothing either. `listener` is told
+    /// `progress(done, total)` in changes applied, on the calling thread with no lock
+    /// held; an import cannot stop halfway, so what it returns is ignored.
+    #[uniffi::method(default(listener = None))]
+    pub fn import_bundle(
+        &self,
+        bytes: Vec<u8>,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<SyncReport, SafekeepError> {
+        let vault = self.core()?;
+        crate::progress::import_bundle(&vault, &bytes, listener)
+    }
+
+    /// Every open conflict, by record. Devices with the same changes list the same
+    /// conflicts with the same ids and values.
+    pub fn conflicts(&self) -> Result<Vec<Conflict>, SafekeepError> {
+        Ok(self
+            .core()?
+            .conflicts()?
+            .into_iter()
+            .map(convert::conflict)
+            .collect())
+    }
+
+    /// Resolves an open conflict. Only a coordinator resolves (`NotCoordinator`); the
+    /// decision is a change like any other and reaches the other devices with the next
+    /// exchange. `ConflictNotFound` when it was resolved meanwhile; `InvalidInput` for a
+    /// value id not in the conflict, or a new value for a deletion conflict.
+    pub fn resolve(&self, conflict_id: String, choice: ResolveChoice) -> Result<(), SafekeepError> {
+        let choice = convert::choice(choice)?;
+        Ok(self.core()?.resolve(&conflict_id, choice)?)
     }
 }

@@ -13,13 +13,17 @@ import org.safekeep.Answers
 import org.safekeep.SafekeepVault
 import org.safekeep.toLocalDate
 import org.safekeep.ffi.Answer
+import org.safekeep.ffi.BundleProblem
+import org.safekeep.ffi.ConflictSubject
 import org.safekeep.ffi.FormRef
 import org.safekeep.ffi.NewEntry
 import org.safekeep.ffi.PlatformKeyProvider
 import org.safekeep.ffi.ProblemKind
 import org.safekeep.ffi.RecordFilter
 import org.safekeep.ffi.RecordKind
+import org.safekeep.ffi.ResolveChoice
 import org.safekeep.ffi.SafekeepException
+import org.safekeep.ffi.TeamRole
 import org.safekeep.ffi.VaultSettings
 
 // The Kotlin layer and the generated bindings against the real library on the JVM.
@@ -211,6 +215,98 @@ fun aClosedObjectGivesAClearExceptionNotACrash() = runBlocking {
     check(gone.message?.contains("destroyed") == true) { "clear message: ${gone.message}" }
 }
 
+/** A coordinator's vault and a field worker's, in one team, in temp folders. */
+private suspend fun teamOfTwo(): Pair<SafekeepVault, SafekeepVault> {
+    val coordinator = SafekeepVault.create(folder(), pass(), FAST).first
+    val field = SafekeepVault.create(folder(), pass(), FAST).first
+    val team = coordinator.createTeam("Kolkata shelter")
+    check(team.role == TeamRole.COORDINATOR && team.epoch == 1u) { "team: $team" }
+    val invite = coordinator.createInvite(TeamRole.FIELD)
+    check(invite.role == TeamRole.FIELD && invite.expires.isAfter(java.time.Instant.now())) { "invite: $invite" }
+    val joined = field.joinTeam(invite.invite, invite.secret.lowercase())
+    check(joined.id == team.id && joined.role == TeamRole.FIELD && joined.name == "Kolkata shelter") { "joined: $joined" }
+    return coordinator to field
+}
+
+/** Everything [from] has that [to] lacks, through [to]'s summary; returns changes applied. */
+private suspend fun send(from: SafekeepVault, to: SafekeepVault): Long =
+    from.exportBundles(to.summary()).sumOf { to.importBundle(it.bytes).applied.toLong() }
+
+fun twoDevicesExchangeBundlesAndAgreeAfterTheCoordinatorResolves() = runBlocking {
+    val (coordinator, field) = teamOfTwo()
+    coordinator.use { field.use {
+        val rekha = field.submit(identification("Rekha", "notes" to Answers.text("found at the kiln")))
+        val farida = coordinator.submit(identification("Farida"))
+        check(send(field, coordinator) == 2L) { "case and identification sent" }
+        check(send(coordinator, field) == 2L) { "and back" }
+        check(send(field, coordinator) == 0L) { "nothing left to send" }
+        check(coordinator.list().size == 4 && field.list().size == 4) { "both hold both cases" }
+        check(field.get(farida.recordId).answers["name"] == Answers.text("Farida")) { "received" }
+
+        // Both edit the same field without seeing each other's change.
+        field.edit(rekha.recordId, mapOf("notes" to Answers.text("moved to shelter B")))
+        coordinator.edit(rekha.recordId, mapOf("notes" to Answers.text("mother contacted")))
+        send(field, coordinator)
+        send(coordinator, field)
+        val a = coordinator.conflicts()
+        val b = field.conflicts()
+        check(a.size == 1 && a == b) { "the same conflict on both: $a / $b" }
+        val conflict = a.single()
+        check(conflict.subject == ConflictSubject.Field("notes") && conflict.recordId == rekha.recordId) { "about notes: $conflict" }
+        check(conflict.values.map { it.value }.toSet() ==
+            setOf(Answers.text("moved to shelter B"), Answers.text("mother contacted"))) { "values: ${conflict.values}" }
+        check(field.get(rekha.recordId).hasConflict) { "flagged on the record" }
+
+        val keep = conflict.values.first { it.value == Answers.text("mother contacted") }
+        expect<SafekeepException.NotCoordinator> { runBlocking { field.resolve(conflict.id, ResolveChoice.Keep(keep.id)) } }
+        coordinator.resolve(conflict.id, ResolveChoice.Keep(keep.id))
+        expect<SafekeepException.ConflictNotFound> { runBlocking { coordinator.resolve(conflict.id, ResolveChoice.Keep(keep.id)) } }
+        send(coordinator, field)
+        send(field, coordinator)
+        check(coordinator.conflicts().isEmpty() && field.conflicts().isEmpty()) { "no conflicts left" }
+        val mine = coordinator.get(rekha.recordId)
+        val theirs = field.get(rekha.recordId)
+        check(mine.answers == theirs.answers && mine.answers["notes"] == Answers.text("mother contacted")) { "agree: $mine / $theirs" }
+        check(!theirs.hasConflict) { "flag cleared" }
+        check(coordinator.check().ok && field.check().ok) { "both intact" }
+    } }
+}
+
+fun aTamperedBundleIsRejectedAndChangesNothing() = runBlocking {
+    val (coordinator, field) = teamOfTwo()
+    coordinator.use { field.use {
+        val saved = field.submit(identification("Sokha"))
+        field.appendNote(saved.recordId, "first visit done")
+        val bundle = field.exportBundles(coordinator.summary()).single()
+        check(bundle.info.opCount == 3u && bundle.info.batch == 1uL) { "one bundle of 3 changes: ${bundle.info}" }
+        val tampered = bundle.bytes.copyOf()
+        tampered[tampered.size - 20] = (tampered[tampered.size - 20].toInt() xor 0x40).toByte()
+        val refused = expect<SafekeepException.BundleRejected> { runBlocking { coordinator.importBundle(tampered) } }
+        check(refused.reason == BundleProblem.UNAUTHENTIC) { "reason: ${refused.reason}" }
+        expect<SafekeepException.BundleRejected> { runBlocking { coordinator.verifyBundle(tampered) } }
+        check(coordinator.list().isEmpty() && coordinator.conflicts().isEmpty()) { "nothing applied" }
+        check(coordinator.verifyBundle(bundle.bytes) == bundle.info) { "the good one verifies" }
+
+        var last = 0L to 0L
+        val report = coordinator.importBundle(bundle.bytes) { done, total -> last = done to total }
+        check(report.applied == 3uL && last == (3L to 3L)) { "applied with progress: $report, $last" }
+        check(coordinator.importBundle(bundle.bytes).duplicates == 3uL) { "a second import changes nothing" }
+        val notes = coordinator.get(saved.recordId).logs["notes"]?.map { it.value }
+        check(notes == listOf(Answers.text("first visit done"))) { "note received: $notes" }
+
+        // What a joining screen branches on.
+        expect<SafekeepException.NotCoordinator> { runBlocking { field.createInvite(TeamRole.FIELD) } }
+        val invite = coordinator.createInvite(TeamRole.AFTERCARE, java.time.Duration.ofMinutes(10))
+        SafekeepVault.create(folder(), pass(), FAST).first.use { newcomer ->
+            expect<SafekeepException.NoTeam> { runBlocking { newcomer.summary() } }
+            expect<SafekeepException.InvalidInvite> { runBlocking { newcomer.joinTeam("SKINV1:AAAA", invite.secret) } }
+            expect<SafekeepException.WrongInviteSecret> { runBlocking { newcomer.joinTeam(invite.invite, "AAAA-BBBB") } }
+            check(newcomer.team() == null) { "not in a team" }
+            check(newcomer.joinTeam(invite.invite, invite.secret).role == TeamRole.AFTERCARE) { "joined" }
+        }
+    } }
+}
+
 fun main() {
     val tests = listOf(
         "a record is saved, found and read after reopening" to ::aRecordIsSavedFoundAndReadAfterReopening,
@@ -221,6 +317,8 @@ fun main() {
         "a partly filled identification renders in Hindi and a service is logged" to ::aPartlyFilledIdentificationRendersInHindiAndAServiceIsLogged,
         "a bulk save reports progress and can be cancelled" to ::aBulkSaveReportsProgressAndCanBeCancelled,
         "a closed object gives a clear exception, not a crash" to ::aClosedObjectGivesAClearExceptionNotACrash,
+        "two devices exchange bundles and agree after the coordinator resolves" to ::twoDevicesExchangeBundlesAndAgreeAfterTheCoordinatorResolves,
+        "a tampered bundle is rejected and changes nothing" to ::aTamperedBundleIsRejectedAndChangesNothing,
     )
     var failed = 0
     for ((name, test) in tests) {

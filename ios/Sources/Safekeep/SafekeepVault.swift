@@ -1,7 +1,9 @@
 // The vault for Swift callers, over the generated bindings (Safekeep.swift, produced by
 // build-xcframework.sh). Every call is `async` and runs on a background queue
 // (unlocking derives a key for a fifth of a second by design); passphrases are `Data`
-// that is wiped after use; errors are `SafekeepError` cases.
+// that is wiped after use; errors are `SafekeepError` cases (for sync: `NoTeam`,
+// `NotCoordinator`, `InvalidInvite`, `WrongInviteSecret`, `InviteExpired`,
+// `BundleRejected` with a `BundleProblem`, `ConflictNotFound`, ...).
 
 import Foundation
 
@@ -90,11 +92,85 @@ public final class SafekeepVault: @unchecked Sendable {
         try await Self.background { try self.raw.link(caseId: caseId, otherCaseId: otherCaseId, same: same) }
     }
 
+    /// Adds a note to a record's `notes` log (`Record.logs["notes"]`); notes never conflict.
+    public func appendNote(_ id: String, text: String) async throws {
+        try await Self.background { try self.raw.appendNote(id: id, text: text) }
+    }
+
+    // Team and sync. By bundles: the receiving device shows `summary()` (a QR code); the
+    // sending device passes it to `exportBundles(forSummary:)` and hands the bundles over
+    // (a file, a nearby share); the receiving device imports each. Concurrent edits of a
+    // field become `conflicts()` that a coordinator resolves.
+
+    /// Creates a team with this vault as its coordinator.
+    public func createTeam(_ name: String, server: String? = nil) async throws -> TeamInfo {
+        try await Self.background { try self.raw.createTeam(name: name, server: server) }
+    }
+
+    /// This vault's team, or nil before creating or joining one.
+    public func team() async throws -> TeamInfo? { try await Self.background { try self.raw.team() } }
+
+    /// Records the team's sync server (nil forgets it).
+    public func setTeamServer(_ server: String?) async throws -> TeamInfo {
+        try await Self.background { try self.raw.setTeamServer(server: server) }
+    }
+
+    /// An invite for a new member (coordinator only): show its invite and secret once.
+    public func createInvite(role: TeamRole, validFor: TimeInterval = 48 * 3600) async throws -> Invite {
+        let seconds = validFor.isFinite && validFor > 0 ? UInt64(min(validFor, 1e15)) : 0
+        return try await Self.background { try self.raw.createInvite(role: role, validSeconds: seconds) }
+    }
+
+    /// Joins the team of `invite` with its one-time `secret` as typed.
+    public func joinTeam(invite: String, secret: String) async throws -> TeamInfo {
+        try await Self.background { try self.raw.joinTeam(invite: invite, secret: secret) }
+    }
+
+    /// What this vault holds, as a text (a QR code) for the sending device's `exportBundles`.
+    public func summary() async throws -> String { try await Self.background { try self.raw.summary() } }
+
+    /// Bundles of what the device that made `forSummary` lacks (everything when nil), of
+    /// about `maxBytes` of changes each; empty when there is nothing to send.
+    public func exportBundles(forSummary: String? = nil, maxBytes: UInt64 = 4 * 1024 * 1024) async throws -> [ExportedBundle] {
+        try await Self.background { try self.raw.exportBundles(forSummary: forSummary, maxBytes: maxBytes) }
+    }
+
+    /// Checks a bundle against this vault without applying anything.
+    public func verifyBundle(_ bytes: Data) async throws -> BundleInfo {
+        try await Self.background { try self.raw.verifyBundle(bytes: bytes) }
+    }
+
+    /// Imports a bundle, all or nothing (`SafekeepError.BundleRejected`: nothing applied).
+    /// `progress` gets (done, total) changes on a background queue; an import cannot be
+    /// stopped halfway.
+    public func importBundle(_ bytes: Data, progress: (@Sendable (UInt64, UInt64) -> Void)? = nil) async throws -> SyncReport {
+        let listener = progress.map { ImportProgress($0) }
+        return try await Self.background { try self.raw.importBundle(bytes: bytes, listener: listener) }
+    }
+
+    /// Every open conflict; every device with the same changes lists the same ones.
+    public func conflicts() async throws -> [Conflict] { try await Self.background { try self.raw.conflicts() } }
+
+    /// Resolves a conflict (coordinator only); the decision travels with the next exchange.
+    public func resolve(_ conflictId: String, _ choice: ResolveChoice) async throws {
+        try await Self.background { try self.raw.resolve(conflictId: conflictId, choice: choice) }
+    }
+
     /// Checks the vault files and every sealed value.
     public func check() async throws -> CheckReport { try await Self.background { try self.raw.check() } }
 
     /// Checkpoints and closes the vault files.
     public func close() async throws { try await Self.background { try self.raw.closeVault() } }
+}
+
+/// An import's progress callback as the generated `ProgressListener`.
+private final class ImportProgress: ProgressListener {
+    let report: @Sendable (UInt64, UInt64) -> Void
+    init(_ report: @escaping @Sendable (UInt64, UInt64) -> Void) { self.report = report }
+    func progress(done: UInt64, total: UInt64) -> Bool {
+        report(done, total)
+        return true
+    }
 }
 
 public extension Answer {

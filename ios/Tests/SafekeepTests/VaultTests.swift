@@ -104,4 +104,92 @@ final class VaultTests: XCTestCase {
         XCTAssertEqual(linked.samePerson, [again.caseId])
         try await vault.close()
     }
+
+    /// A coordinator's vault and a field worker's, in one team.
+    func teamOfTwo() async throws -> (SafekeepVault, SafekeepVault) {
+        var one = passphrase(), two = passphrase()
+        let (coordinator, _) = try await SafekeepVault.create(folder: folder(), passphrase: &one, settings: fast)
+        let (field, _) = try await SafekeepVault.create(folder: folder(), passphrase: &two, settings: fast)
+        let team = try await coordinator.createTeam("Kolkata shelter")
+        XCTAssertEqual(team.role, .coordinator)
+        let invite = try await coordinator.createInvite(role: .field)
+        XCTAssertGreaterThan(invite.expires, Date())
+        let joined = try await field.joinTeam(invite: invite.invite, secret: invite.secret.lowercased())
+        XCTAssertEqual(joined.id, team.id)
+        XCTAssertEqual(joined.role, .field)
+        return (coordinator, field)
+    }
+
+    /// Everything `from` has that `to` lacks, through `to`'s summary; returns changes applied.
+    @discardableResult
+    func send(_ from: SafekeepVault, _ to: SafekeepVault) async throws -> UInt64 {
+        var applied: UInt64 = 0
+        let summary = try await to.summary()
+        for bundle in try await from.exportBundles(forSummary: summary) {
+            applied += try await to.importBundle(bundle.bytes).applied
+        }
+        return applied
+    }
+
+    func testTwoDevicesExchangeBundlesAndAgreeAfterTheCoordinatorResolves() async throws {
+        let (coordinator, field) = try await teamOfTwo()
+        let rekha = try await field.submit(identification("Rekha"))
+        _ = try await coordinator.submit(identification("Farida"))
+        let sent = try await send(field, coordinator)
+        XCTAssertEqual(sent, 2)
+        let back = try await send(coordinator, field)
+        XCTAssertEqual(back, 2)
+
+        _ = try await field.edit(rekha.recordId, changes: ["notes": .text(value: "moved to shelter B")])
+        _ = try await coordinator.edit(rekha.recordId, changes: ["notes": .text(value: "mother contacted")])
+        try await send(field, coordinator)
+        try await send(coordinator, field)
+        let a = try await coordinator.conflicts()
+        let b = try await field.conflicts()
+        XCTAssertEqual(a, b, "the same conflict on both devices")
+        XCTAssertEqual(a.count, 1)
+        let conflict = try XCTUnwrap(a.first)
+        XCTAssertEqual(conflict.subject, .field(name: "notes"))
+        let keep = try XCTUnwrap(conflict.values.first { $0.value == .text(value: "mother contacted") })
+        do {
+            try await field.resolve(conflict.id, .keep(valueId: keep.id))
+            XCTFail("a field worker resolved a conflict")
+        } catch SafekeepError.NotCoordinator {}
+        try await coordinator.resolve(conflict.id, .keep(valueId: keep.id))
+        try await send(coordinator, field)
+        for vault in [coordinator, field] {
+            let left = try await vault.conflicts()
+            XCTAssertTrue(left.isEmpty)
+            let record = try await vault.get(rekha.recordId)
+            XCTAssertEqual(record.answers["notes"], .text(value: "mother contacted"))
+            XCTAssertFalse(record.hasConflict)
+            try await vault.close()
+        }
+    }
+
+    func testATamperedBundleIsRejectedAndChangesNothing() async throws {
+        let (coordinator, field) = try await teamOfTwo()
+        let saved = try await field.submit(identification("Sokha"))
+        try await field.appendNote(saved.recordId, text: "first visit done")
+        let summary = try await coordinator.summary()
+        let bundles = try await field.exportBundles(forSummary: summary)
+        let bundle = try XCTUnwrap(bundles.first)
+        XCTAssertEqual(bundle.info.opCount, 3)
+        var tampered = bundle.bytes
+        tampered[tampered.count - 20] ^= 0x40
+        do {
+            _ = try await coordinator.importBundle(tampered)
+            XCTFail("a tampered bundle was imported")
+        } catch SafekeepError.BundleRejected(let reason, _) {
+            XCTAssertEqual(reason, .unauthentic)
+        }
+        let none = try await coordinator.list()
+        XCTAssertTrue(none.isEmpty)
+        let report = try await coordinator.importBundle(bundle.bytes)
+        XCTAssertEqual(report.applied, 3)
+        let record = try await coordinator.get(saved.recordId)
+        XCTAssertEqual(record.logs["notes"]?.map(\.value), [.text(value: "first visit done")])
+        try await coordinator.close()
+        try await field.close()
+    }
 }

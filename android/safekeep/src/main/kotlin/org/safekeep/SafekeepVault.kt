@@ -5,24 +5,34 @@ import java.io.File
 import java.math.BigDecimal
 import java.nio.CharBuffer
 import java.nio.charset.StandardCharsets
+import java.time.Duration
 import java.time.LocalDate
 import java.time.OffsetDateTime
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.safekeep.ffi.Answer
+import org.safekeep.ffi.BundleInfo
 import org.safekeep.ffi.CheckReport
+import org.safekeep.ffi.Conflict
 import org.safekeep.ffi.DuplicateCandidate
+import org.safekeep.ffi.ExportedBundle
 import org.safekeep.ffi.FormRef
 import org.safekeep.ffi.FormSummary
+import org.safekeep.ffi.Invite
 import org.safekeep.ffi.NewEntry
 import org.safekeep.ffi.PersonMatch
 import org.safekeep.ffi.PlatformKeyProvider
 import org.safekeep.ffi.Problem
+import org.safekeep.ffi.ProgressListener
 import org.safekeep.ffi.Record
 import org.safekeep.ffi.RecordFilter
+import org.safekeep.ffi.ResolveChoice
 import org.safekeep.ffi.Saved
 import org.safekeep.ffi.Screen
+import org.safekeep.ffi.SyncReport
+import org.safekeep.ffi.TeamInfo
+import org.safekeep.ffi.TeamRole
 import org.safekeep.ffi.Vault
 import org.safekeep.ffi.VaultSettings
 import org.safekeep.ffi.createVault
@@ -35,7 +45,15 @@ import org.safekeep.ffi.createVault
  *
  * Errors are thrown as `org.safekeep.ffi.SafekeepException` subclasses: `WrongPassphrase`,
  * `Locked`, `NotFound`, `Validation` (with every problem), `Corrupt`, `Wiped`,
- * `InvalidInput`, `KeyStore`, `Storage`, `Internal`.
+ * `InvalidInput`, `KeyStore`, `Storage`, `Internal`; and for teams and sync `NoTeam`,
+ * `AlreadyInTeam`, `NotCoordinator`, `InvalidInvite`, `WrongInviteSecret`,
+ * `InviteExpired`, `InvalidSummary`, `BundleRejected` (with a `BundleProblem` reason,
+ * nothing applied) and `ConflictNotFound`.
+ *
+ * Sync by bundles: the receiving device shows [summary] (a QR code); the sending device
+ * passes it to [exportBundles] and hands over the bundles (a file, a nearby share);
+ * the receiving device [importBundle]s each. Concurrent edits of one field become
+ * [conflicts] that a coordinator [resolve]s.
  */
 class SafekeepVault private constructor(
     /** The generated object, for calls this layer does not wrap. */
@@ -157,6 +175,67 @@ class SafekeepVault private constructor(
 
     /** Cases grouped by person. */
     suspend fun persons(): List<List<String>> = withContext(io) { raw.persons() }
+
+    /** Adds a note to a record's `notes` log (`Record.logs["notes"]`); notes never conflict. */
+    suspend fun appendNote(recordId: String, text: String) = withContext(io) { raw.appendNote(recordId, text) }
+
+    // Team and sync.
+
+    /** Creates a team with this vault as its coordinator. */
+    suspend fun createTeam(name: String, server: String? = null): TeamInfo =
+        withContext(io) { raw.createTeam(name, server) }
+
+    /** This vault's team, or null before creating or joining one. */
+    suspend fun team(): TeamInfo? = withContext(io) { raw.team() }
+
+    /** Records the team's sync server (null forgets it). */
+    suspend fun setTeamServer(server: String?): TeamInfo = withContext(io) { raw.setTeamServer(server) }
+
+    /** An invite for a new member (coordinator only): show its invite and secret once. */
+    suspend fun createInvite(role: TeamRole, validFor: Duration = Duration.ofHours(48)): Invite =
+        withContext(io) { raw.createInvite(role, validFor.seconds.coerceAtLeast(0).toULong()) }
+
+    /** Joins the team of [invite] with its one-time [secret] as typed. */
+    suspend fun joinTeam(invite: String, secret: String): TeamInfo =
+        withContext(io) { raw.joinTeam(invite, secret) }
+
+    /** What this vault holds, as a text (a QR code) for the sending device's [exportBundles]. */
+    suspend fun summary(): String = withContext(io) { raw.summary() }
+
+    /**
+     * Bundles of what the device that made [forSummary] lacks (everything when null),
+     * of about [maxBytes] of changes each; empty when there is nothing to send.
+     */
+    suspend fun exportBundles(forSummary: String? = null, maxBytes: Long = 4L * 1024 * 1024): List<ExportedBundle> =
+        withContext(io) { raw.exportBundles(forSummary, maxBytes.coerceAtLeast(0).toULong()) }
+
+    /** Checks a bundle against this vault without applying anything. */
+    suspend fun verifyBundle(bytes: ByteArray): BundleInfo = withContext(io) { raw.verifyBundle(bytes) }
+
+    /**
+     * Imports a bundle, all or nothing (`SafekeepException.BundleRejected`: nothing
+     * applied). [onProgress] gets (done, total) changes on the IO thread; an import
+     * cannot be stopped halfway.
+     */
+    suspend fun importBundle(bytes: ByteArray, onProgress: ((done: Long, total: Long) -> Unit)? = null): SyncReport =
+        withContext(io) {
+            val listener = onProgress?.let { report ->
+                object : ProgressListener {
+                    override fun progress(done: ULong, total: ULong): Boolean {
+                        report(done.toLong(), total.toLong())
+                        return true
+                    }
+                }
+            }
+            raw.importBundle(bytes, listener)
+        }
+
+    /** Every open conflict; every device with the same changes lists the same ones. */
+    suspend fun conflicts(): List<Conflict> = withContext(io) { raw.conflicts() }
+
+    /** Resolves a conflict (coordinator only); the decision travels with the next exchange. */
+    suspend fun resolve(conflictId: String, choice: ResolveChoice) =
+        withContext(io) { raw.resolve(conflictId, choice) }
 
     /** Checks the vault files and every sealed value. */
     suspend fun check(): CheckReport = withContext(io) { raw.check() }
