@@ -278,9 +278,11 @@ impl From<SyncError> for SafekeepError {
             SyncError::UnknownEpoch(_) => rejected(BundleProblem::UnknownEpoch),
             SyncError::Unauthentic => rejected(BundleProblem::Unauthentic),
             SyncError::Inconsistent(_) => rejected(BundleProblem::Inconsistent),
-            // The core's message repeats the id as given; the app's input stays out.
-            SyncError::ConflictNotFound(_) => SafekeepError::ConflictNotFound,
-            SyncError::UnknownValue(..) => SafekeepError::InvalidInput {
+            SyncError::ConflictNotFound => SafekeepError::ConflictNotFound,
+            SyncError::InvalidInput(what) => SafekeepError::InvalidInput {
+                detail: what.into(),
+            },
+            SyncError::UnknownValue(_) => SafekeepError::InvalidInput {
                 detail: "the chosen value is not one of the conflict's values".into(),
             },
             SyncError::InvalidChoice(what) => SafekeepError::InvalidInput {

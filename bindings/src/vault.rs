@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use safekeep_core::forms::{EntryKind, FormFormat, NewEntry as CoreEntry};
-use safekeep_core::sync::{InviteSecret, SyncError};
+use safekeep_core::sync::InviteSecret;
 use safekeep_core::{Passphrase, RecoveryKey, Unlock, Value, VaultOptions};
 use zeroize::Zeroize;
 
@@ -40,15 +40,6 @@ fn recovery_key(typed: &str) -> Result<RecoveryKey, SafekeepError> {
     RecoveryKey::parse(typed).map_err(|_| {
         invalid("not a recovery key: 32 letters and digits in groups of four, as written down")
     })
-}
-
-/// A team name or server refused by `create_team` / `set_team_server` (the core names
-/// them invite problems, as they travel in invites): bad input here.
-fn team_input(err: SyncError) -> SafekeepError {
-    match err {
-        SyncError::InvalidInvite(what) => invalid(what),
-        other => other.into(),
-    }
 }
 
 /// A form summary with the languages of that form version.
@@ -554,10 +545,7 @@ impl Vault {
         name: String,
         server: Option<String>,
     ) -> Result<TeamInfo, SafekeepError> {
-        let team = self
-            .core()?
-            .create_team(&name, server)
-            .map_err(team_input)?;
+        let team = self.core()?.create_team(&name, server)?;
         Ok(convert::team(team))
     }
 
@@ -568,7 +556,7 @@ impl Vault {
 
     /// Records the team's sync server (`None` forgets it).
     pub fn set_team_server(&self, server: Option<String>) -> Result<TeamInfo, SafekeepError> {
-        let team = self.core()?.set_team_server(server).map_err(team_input)?;
+        let team = self.core()?.set_team_server(server)?;
         Ok(convert::team(team))
     }
 

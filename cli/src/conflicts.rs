@@ -236,7 +236,7 @@ pub fn resolve(
         .conflicts()?
         .into_iter()
         .find(|c| c.id == wanted)
-        .ok_or(SyncError::ConflictNotFound(wanted))?;
+        .ok_or(SyncError::ConflictNotFound)?;
     let (choice, done) = match decision {
         Decision::Keep(chosen) => {
             let kept = chosen.trim().to_ascii_lowercase();

@@ -431,7 +431,7 @@ impl From<SyncError> for Failure {
             SyncError::InvalidInvite(_)
             | SyncError::WrongInviteSecret
             | SyncError::InviteExpired => INVITE_REFUSED,
-            SyncError::ConflictNotFound(_) | SyncError::UnknownValue(..) => 4,
+            SyncError::ConflictNotFound | SyncError::UnknownValue(_) => 4,
             SyncError::Store(safekeep_core::store::StoreError::Corrupt(_)) => 6,
             _ => 1,
         };

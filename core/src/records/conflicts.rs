@@ -177,7 +177,7 @@ fn pick<'c>(conflict: &'c Conflict, chosen: &str) -> Result<&'c ConflictValue, S
         .values
         .iter()
         .find(|v| v.id == chosen)
-        .ok_or_else(|| SyncError::UnknownValue(conflict.id.clone(), chosen))
+        .ok_or_else(|| SyncError::UnknownValue(conflict.id.clone()))
 }
 
 impl Batch<'_> {
@@ -321,7 +321,7 @@ impl Vault {
             .conflicts()?
             .into_iter()
             .find(|c| c.id == wanted)
-            .ok_or_else(|| SyncError::ConflictNotFound(wanted.clone()))?;
+            .ok_or(SyncError::ConflictNotFound)?;
         let role = self.team()?.map(|t| t.role).ok_or(SyncError::NoTeam)?;
         if role != Role::Coordinator {
             return Err(SyncError::NotCoordinator("resolve conflicts"));

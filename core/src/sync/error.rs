@@ -49,12 +49,15 @@ pub enum SyncError {
     /// The summary text is not a summary of this team.
     #[error("not a valid summary for this team: {0}")]
     InvalidSummary(&'static str),
-    /// No open conflict with this id.
-    #[error("no open conflict {0}")]
-    ConflictNotFound(String),
+    /// No open conflict with the id given (resolved meanwhile, or mistyped).
+    #[error("no open conflict with this id")]
+    ConflictNotFound,
     /// The chosen value is not one of the conflict's values.
-    #[error("conflict {0} has no value {1}")]
-    UnknownValue(String, String),
+    #[error("conflict {0} has no such value")]
+    UnknownValue(String),
+    /// An argument that cannot be used (a team name, a server address).
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
     /// A choice that does not fit the conflict (a new value for a delete conflict).
     #[error("invalid choice: {0}")]
     InvalidChoice(&'static str),

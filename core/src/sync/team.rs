@@ -205,19 +205,25 @@ pub(crate) fn current(u: &Unlocked) -> Result<(Team, SecretKey), SyncError> {
     Ok((team, key))
 }
 
-fn valid_server(server: Option<String>) -> Result<Option<String>, SyncError> {
-    match server
+const BAD_SERVER: &str = "the server must be an http:// or https:// address";
+
+/// A server address, trimmed; `None` when absent, `Some(Err)` when not an address.
+fn valid_server(server: Option<String>) -> Option<Result<String, ()>> {
+    let s = server
         .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-    {
-        None => Ok(None),
-        Some(s) if (s.starts_with("https://") || s.starts_with("http://")) && s.len() <= 512 => {
-            Ok(Some(s.trim_end_matches('/').to_owned()))
-        }
-        Some(_) => Err(SyncError::InvalidInvite(
-            "the server must be an http:// or https:// address",
-        )),
+        .filter(|s| !s.is_empty())?;
+    if (s.starts_with("https://") || s.starts_with("http://")) && s.len() <= 512 {
+        Some(Ok(s.trim_end_matches('/').to_owned()))
+    } else {
+        Some(Err(()))
     }
+}
+
+/// A server address typed on this device.
+fn typed_server(server: Option<String>) -> Result<Option<String>, SyncError> {
+    valid_server(server)
+        .transpose()
+        .map_err(|()| SyncError::InvalidInput(BAD_SERVER))
 }
 
 impl Vault {
@@ -225,11 +231,11 @@ impl Vault {
     pub fn create_team(&self, name: &str, server: Option<String>) -> Result<Team, SyncError> {
         let name = name.trim();
         if name.is_empty() || name.len() > 200 {
-            return Err(SyncError::InvalidInvite(
+            return Err(SyncError::InvalidInput(
                 "the team name must be 1 to 200 bytes",
             ));
         }
-        let server = valid_server(server)?;
+        let server = typed_server(server)?;
         self.with_unlocked(SyncError::Locked, |u| {
             if load(u.store.conn(), &u.sealer)?.is_some() {
                 return Err(SyncError::AlreadyInTeam);
@@ -258,7 +264,7 @@ impl Vault {
 
     /// Records the team's sync server (or forgets it with `None`).
     pub fn set_team_server(&self, server: Option<String>) -> Result<Team, SyncError> {
-        let server = valid_server(server)?;
+        let server = typed_server(server)?;
         self.with_unlocked(SyncError::Locked, |u| {
             let mut team = load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
             team.server = server;
@@ -335,7 +341,9 @@ impl Vault {
         })?;
         let payload: InvitePayload = postcard::from_bytes(&plain)
             .map_err(|_| SyncError::InvalidInvite("made by an unknown version"))?;
-        let server = valid_server(payload.server.clone())?;
+        let server = valid_server(payload.server.clone())
+            .transpose()
+            .map_err(|()| SyncError::InvalidInvite(BAD_SERVER))?;
         self.with_unlocked(SyncError::Locked, |u| {
             if payload.expires_ms < u.hlc.now_ms() {
                 return Err(SyncError::InviteExpired);
