@@ -300,23 +300,29 @@ impl Batch<'_> {
             if self.indexing
                 && state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Submission)
             {
-                let names = if state.deleted.is_some() {
-                    Vec::new()
-                } else {
-                    names_in(
-                        state
-                            .fields
-                            .iter()
-                            .map(|(k, f)| (k.as_str(), f.value.as_ref())),
-                    )
-                };
-                self.index_updates.push((record, names));
+                self.queue_names(record, &state);
             }
             sealed::sealed_row(self.sealer, self.form_hasher, record, &state)?
         };
         Store::put_record(&self.tx, &row)?;
         self.next_seq += 1;
         Ok(())
+    }
+
+    /// Queues the search index update for a submission's state: its person names, or
+    /// none once deleted.
+    fn queue_names(&mut self, id: RecordId, state: &RecordState) {
+        let names = if state.deleted.is_some() {
+            Vec::new()
+        } else {
+            names_in(
+                state
+                    .fields
+                    .iter()
+                    .map(|(k, f)| (k.as_str(), f.value.as_ref())),
+            )
+        };
+        self.index_updates.push((id, names));
     }
 
     /// A live record as stored now, inside this batch's transaction.

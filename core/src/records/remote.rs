@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Batch, RecordError, RecordKind, names_in, sealed};
+use super::{Batch, RecordError, RecordKind, sealed};
 use zeroize::Zeroizing;
 
 use crate::ids::{DeviceId, RecordId};
@@ -149,20 +149,6 @@ impl Batch<'_> {
             }
         }
         Ok(out)
-    }
-
-    fn queue_names(&mut self, id: RecordId, state: &RecordState) {
-        let names = if state.deleted.is_some() {
-            Vec::new()
-        } else {
-            names_in(
-                state
-                    .fields
-                    .iter()
-                    .map(|(k, f)| (k.as_str(), f.value.as_ref())),
-            )
-        };
-        self.index_updates.push((id, names));
     }
 }
 

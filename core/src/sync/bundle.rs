@@ -101,12 +101,12 @@ fn bundle_key(team_key: &SecretKey) -> SecretKey {
 }
 
 /// Seals `ops` into one bundle. `header.ranges`, `op_count` and `plain_len` are
-/// filled in from the ops.
+/// filled in from the ops; the header as written is returned with the bytes.
 pub fn seal(
     mut header: BundleHeader,
     ops: &[WireOp],
     team_key: &SecretKey,
-) -> Result<Vec<u8>, SyncError> {
+) -> Result<(BundleHeader, Vec<u8>), SyncError> {
     let mut ranges: BTreeMap<DeviceId, (u64, u64)> = BTreeMap::new();
     for op in ops {
         let r = ranges.entry(op.id.device).or_insert((op.id.seq, op.id.seq));
@@ -143,7 +143,7 @@ pub fn seal(
     out.extend_from_slice(&header_bytes);
     let sealed = crypto::seal_detached(&bundle_key(team_key), &out, &compressed)?;
     out.extend_from_slice(&sealed);
-    Ok(out)
+    Ok((header, out))
 }
 
 /// Splits a bundle into its associated data, header and sealed part, without the key.
@@ -309,10 +309,11 @@ mod tests {
     fn a_sealed_bundle_opens_and_any_change_is_refused() {
         let key = SecretKey::make_random().unwrap();
         let ops: Vec<WireOp> = (1..=5).map(op).collect();
-        let bytes = seal(header(), &ops, &key).unwrap();
+        let (sealed_header, bytes) = seal(header(), &ops, &key).unwrap();
         let (h, opened) = open(&bytes, &key).unwrap();
         assert_eq!(opened, ops);
         assert_eq!(h.op_count, 5);
+        assert_eq!(h, sealed_header);
         assert_eq!(h.ranges[0].first, 1);
         assert_eq!(h.ranges[0].last, 5);
         for i in 0..bytes.len() {

@@ -97,6 +97,18 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
+    fn absorb(&mut self, other: SyncReport) {
+        self.received += other.received;
+        self.held += other.held;
+        self.add(Applied {
+            new_ops: other.applied,
+            duplicates: other.duplicates,
+            records: other.records,
+            conflicted: other.conflicted,
+            ahead: other.ahead,
+        });
+    }
+
     fn add(&mut self, applied: Applied) {
         self.applied += applied.new_ops;
         self.duplicates += applied.duplicates;
@@ -411,8 +423,7 @@ impl Vault {
                     op_count: 0,
                     plain_len: 0,
                 };
-                let bytes = bundle::seal(header, &chunk.ops, &key)?;
-                let header = bundle::read_header(&bytes)?;
+                let (header, bytes) = bundle::seal(header, &chunk.ops, &key)?;
                 Ok((Some(header), bytes, chunk))
             })?;
             let Some(header) = header else { break };
@@ -480,13 +491,7 @@ impl Vault {
                     let staged = stage_ops(device, next_seq, ops)?;
                     let part = apply_staged(b, staged, &mut |d, _| progress(done + d, total))?;
                     done += u64::from(header.op_count);
-                    report.received += part.received;
-                    report.held += part.held;
-                    report.duplicates += part.duplicates;
-                    report.applied += part.applied;
-                    report.records += part.records;
-                    report.conflicted += part.conflicted;
-                    report.ahead += part.ahead;
+                    report.absorb(part);
                 }
                 if !released.is_empty() {
                     report.add(b.apply_remote(released, &mut |_, _| {})?);
