@@ -402,6 +402,25 @@ impl Store {
             .optional()?)
     }
 
+    /// Whether a case has a record that is not deleted (only asked of deleted cases:
+    /// such a record was added elsewhere while the case was being deleted).
+    pub fn has_live_child(conn: &Connection, case: &[u8]) -> Result<bool, StoreError> {
+        Ok(conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM records WHERE case_id = ?1 AND live)")?
+            .query_row([case], |r| r.get(0))?)
+    }
+
+    /// Sets whether a record has an open conflict.
+    pub fn set_conflicted(
+        conn: &Connection,
+        id: &[u8],
+        conflicted: bool,
+    ) -> Result<(), StoreError> {
+        conn.prepare_cached("UPDATE records SET conflicted = ?2 WHERE id = ?1")?
+            .execute(params![id, conflicted])?;
+        Ok(())
+    }
+
     /// Record rows matching `filter`, visited one at a time (no full copy in memory).
     pub fn for_each_record<E: From<StoreError>>(
         conn: &Connection,

@@ -32,6 +32,13 @@ enum Step {
         dev: usize,
         value: usize,
     },
+    /// A submission added to a case that already exists (perhaps being deleted
+    /// elsewhere at the same time).
+    AddTo {
+        dev: usize,
+        case: usize,
+        value: usize,
+    },
     Edit {
         dev: usize,
         rec: usize,
@@ -79,6 +86,7 @@ fn step(devices: usize) -> impl Strategy<Value = Step> {
     let dev = 0..devices;
     prop_oneof![
         2 => (dev.clone(), 0..VALUES.len()).prop_map(|(dev, value)| Step::Create { dev, value }),
+        1 => (dev.clone(), 0..8usize, 0..VALUES.len()).prop_map(|(dev, case, value)| Step::AddTo { dev, case, value }),
         6 => (dev.clone(), 0..8usize, 0..FIELDS.len(), proptest::option::weighted(0.85, 0..VALUES.len()))
             .prop_map(|(dev, rec, field, value)| Step::Edit { dev, rec, field, value }),
         1 => (dev.clone(), 0..8usize, any::<bool>()).prop_map(|(dev, rec, case)| Step::Delete { dev, rec, case }),
@@ -188,6 +196,15 @@ fn run(vaults: &[Vault], step: &Step) {
                     b.add_submission(case, FormRef::new("victim_identification"), answers)
                 })
                 .unwrap();
+        }
+        Step::AddTo { dev, case, value } => {
+            if let Some(c) = pick(&live(&vaults[dev], RecordKind::Case), case) {
+                let mut answers = Answers::new();
+                answers.insert("name".into(), text(VALUES[value]));
+                vaults[dev]
+                    .add_submission(c.id, FormRef::new("victim_identification"), answers)
+                    .unwrap();
+            }
         }
         Step::Edit {
             dev,
@@ -319,6 +336,35 @@ fn every_write_accounted_for(vault: &Vault) {
     }
 }
 
+/// A record that is not deleted while its case is was added concurrently with the
+/// delete: it must be in the case's conflict, never silently hidden with the case.
+fn no_record_left_in_a_deleted_case_unseen(vault: &Vault) {
+    let filter = RecordFilter {
+        include_deleted: true,
+        ..RecordFilter::default()
+    };
+    let records = vault.list(&filter).unwrap();
+    let deleted_cases: BTreeSet<RecordId> = records
+        .iter()
+        .filter(|r| r.kind == RecordKind::Case && r.deleted.is_some())
+        .map(|r| r.id)
+        .collect();
+    let in_conflict: BTreeSet<RecordId> = vault
+        .conflicts()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c.values.iter().map(|v| v.record))
+        .collect();
+    for record in &records {
+        if record.deleted.is_none() && record.case.is_some_and(|c| deleted_cases.contains(&c)) {
+            assert!(
+                in_conflict.contains(&record.id),
+                "a record added to a deleted case is in no conflict"
+            );
+        }
+    }
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -344,6 +390,7 @@ proptest! {
         exchange_all(&vaults);
         assert_same(&vaults)?;
         every_write_accounted_for(&vaults[0]);
+        no_record_left_in_a_deleted_case_unseen(&vaults[0]);
 
         // Every coordinator resolves a conflict at once, each its own way: competing
         // resolutions are themselves reconciled the same way everywhere.

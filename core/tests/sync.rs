@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use safekeep_core::records::{Choice, ConflictSubject};
+use safekeep_core::records::{Choice, ConflictSubject, ValueKind};
 use safekeep_core::sync::{InviteSecret, Role, SyncError, bundle};
 use safekeep_core::{Changes, Value, Vault};
 
@@ -116,7 +116,11 @@ fn delete_against_edit_is_a_conflict_and_restoring_brings_the_record_back() {
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(a[0].subject, ConflictSubject::Deletion);
     assert_eq!(a[0].record, id);
-    let edit = a[0].values.iter().find(|v| !v.deletes).unwrap();
+    let edit = a[0]
+        .values
+        .iter()
+        .find(|v| v.kind != ValueKind::Delete)
+        .unwrap();
     assert_eq!(edit.value, Some(Value::Integer(16)));
     coordinator
         .resolve(&a[0].id, Choice::Keep(edit.id.clone()))
@@ -455,4 +459,255 @@ fn a_header_edited_to_another_device_or_epoch_is_refused() {
         "nothing applied"
     );
     assert_eq!(coordinator.import_bundle(good).unwrap().applied, 2);
+}
+
+#[test]
+fn a_value_arriving_between_listing_and_resolving_is_not_retired_unseen() {
+    let (d1, d2, coordinator, field) = team_of_two();
+    let d3 = tempfile::tempdir().unwrap();
+    let aftercare = new_vault(d3.path());
+    let invite = coordinator
+        .create_invite(Role::Aftercare, Duration::from_secs(60))
+        .unwrap();
+    aftercare.join_team(&invite.invite, &invite.secret).unwrap();
+    let (_, id) = identify(&field, "Lakshmi", "rescued from a brothel");
+    send(&field, &coordinator);
+    send(&coordinator, &aftercare);
+    set(&field, id, "notes", text("moved to shelter B"));
+    set(&coordinator, id, "notes", text("mother contacted"));
+    set(
+        &aftercare,
+        id,
+        "notes",
+        text("threatened by the agent: do not release"),
+    );
+    send(&field, &coordinator);
+
+    // The coordinator looks at the conflict of two values...
+    let listed = coordinator.conflicts().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].values.len(), 2);
+    // ...then the third value arrives before the decision.
+    send(&aftercare, &coordinator);
+    let keep = Choice::Keep(listed[0].values[0].id.clone());
+    assert!(matches!(
+        coordinator.resolve(&listed[0].id, keep.clone()),
+        Err(SyncError::ConflictChanged)
+    ));
+    // Nothing was decided: listed again, all three are there.
+    let again = coordinator.conflicts().unwrap();
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].id, listed[0].id);
+    let values: Vec<_> = again[0].values.iter().map(|v| v.value.clone()).collect();
+    assert!(values.contains(&Some(text("threatened by the agent: do not release"))));
+    // A position refers to the listing it was read from.
+    coordinator
+        .resolve(&again[0].id, Choice::Keep("3".into()))
+        .unwrap();
+    assert_eq!(
+        coordinator.get(id).unwrap().answer("notes"),
+        again[0].values[2].value.as_ref()
+    );
+    assert!(matches!(
+        coordinator.resolve(&again[0].id, keep),
+        Err(SyncError::ConflictNotFound)
+    ));
+    drop((d1, d2));
+}
+
+#[test]
+fn a_record_added_to_a_case_deleted_elsewhere_is_a_conflict() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    let (case, _) = identify(&field, "Nasrin", "home, online abuse");
+    send(&field, &coordinator);
+    // The coordinator deletes the case while the field worker, offline, adds a
+    // follow-up submission to it.
+    coordinator.delete(case).unwrap();
+    let added = field
+        .add_submission(
+            case,
+            safekeep_core::FormRef::new("victim_identification"),
+            answers(&[
+                ("name", text("Nasrin")),
+                ("notes", text("second interview")),
+            ]),
+        )
+        .unwrap();
+    send(&field, &coordinator);
+    send(&coordinator, &field);
+    let (a, b) = (coordinator.conflicts().unwrap(), field.conflicts().unwrap());
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a[0].record, case);
+    assert_eq!(a[0].subject, ConflictSubject::Deletion);
+    let added_value = a[0]
+        .values
+        .iter()
+        .find(|v| v.kind == ValueKind::Added)
+        .unwrap();
+    assert_eq!(added_value.record, added);
+
+    // Keeping the delete removes the late submission too, on both devices.
+    let delete = a[0]
+        .values
+        .iter()
+        .find(|v| v.kind == ValueKind::Delete)
+        .unwrap();
+    coordinator
+        .resolve(&a[0].id, Choice::Keep(delete.id.clone()))
+        .unwrap();
+    send(&coordinator, &field);
+    for vault in [&coordinator, &field] {
+        assert!(vault.conflicts().unwrap().is_empty());
+        assert!(vault.get(added).is_err());
+        assert!(vault.get(case).is_err());
+        assert!(vault.check().unwrap().is_ok());
+    }
+}
+
+#[test]
+fn a_record_added_to_a_deleted_case_comes_back_with_it() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    let (case, first) = identify(&field, "Mai", "fishing boat");
+    send(&field, &coordinator);
+    coordinator.delete(case).unwrap();
+    let added = field
+        .add_submission(
+            case,
+            safekeep_core::FormRef::new("victim_identification"),
+            answers(&[("name", text("Mai"))]),
+        )
+        .unwrap();
+    send(&field, &coordinator);
+    let conflict = &coordinator.conflicts().unwrap()[0];
+    let keep = conflict
+        .values
+        .iter()
+        .find(|v| v.kind == ValueKind::Added)
+        .unwrap();
+    coordinator
+        .resolve(&conflict.id, Choice::Keep(keep.id.clone()))
+        .unwrap();
+    send(&coordinator, &field);
+    for vault in [&coordinator, &field] {
+        assert!(vault.conflicts().unwrap().is_empty());
+        for id in [case, first, added] {
+            assert_eq!(vault.get(id).unwrap().id, id);
+        }
+    }
+}
+
+#[test]
+fn keeping_deleted_while_another_coordinator_restores_stays_open() {
+    let (_d1, _d2, first, field) = team_of_two();
+    let d3 = tempfile::tempdir().unwrap();
+    let second = new_vault(d3.path());
+    let invite = first
+        .create_invite(Role::Coordinator, Duration::from_secs(60))
+        .unwrap();
+    second.join_team(&invite.invite, &invite.secret).unwrap();
+    let (case, id) = identify(&field, "Srey", "bar, Phnom Penh");
+    send(&field, &first);
+    first.delete(case).unwrap();
+    set(&field, id, "age", Value::Integer(15));
+    send(&field, &first);
+    send(&first, &second);
+    let conflict = &first.conflicts().unwrap()[0];
+    assert_eq!(second.conflicts().unwrap()[0], *conflict);
+    // The two coordinators decide at the same time, differently.
+    let pick = |deletes: bool| {
+        let v = conflict
+            .values
+            .iter()
+            .find(|v| (v.kind == ValueKind::Delete) == deletes)
+            .unwrap();
+        Choice::Keep(v.id.clone())
+    };
+    first.resolve(&conflict.id, pick(true)).unwrap();
+    second.resolve(&conflict.id, pick(false)).unwrap();
+    send(&first, &second);
+    send(&second, &first);
+    let (a, b) = (first.conflicts().unwrap(), second.conflicts().unwrap());
+    assert_eq!(a, b);
+    assert!(
+        a.iter()
+            .any(|c| c.values.iter().any(|v| v.kind == ValueKind::Restore)),
+        "the restore was overruled silently: {a:?}"
+    );
+}
+
+#[test]
+fn ops_forged_in_this_devices_name_are_refused_and_the_rest_applied() {
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    identify(&field, "Parveen", "domestic work, Dhaka");
+    let mut ops = field
+        .outgoing(&coordinator.summary().unwrap(), 1 << 20)
+        .unwrap()
+        .ops;
+    assert_eq!(ops.len(), 2);
+    // A copy of the coordinator's id on an op it never made.
+    let own = coordinator.device_id().unwrap();
+    let mut forged = ops[1].clone();
+    forged.id.device = own;
+    forged.id.seq = 1_000;
+    forged.stamp.device = own;
+    ops.push(forged);
+    let report = coordinator
+        .apply(coordinator.stage(ops.clone()).unwrap())
+        .unwrap();
+    assert_eq!((report.applied, report.refused), (2, 1));
+    // A sequence number no SQLite integer holds is refused outright.
+    let mut huge = ops[0].clone();
+    huge.id.seq = u64::MAX;
+    assert!(matches!(
+        coordinator.stage(vec![huge]),
+        Err(SyncError::Inconsistent(_))
+    ));
+}
+
+#[test]
+fn export_of_many_held_ops_ends_and_carries_them_all() {
+    use safekeep_core::sync::{OpId, Stamp, WireOp};
+    let (_d1, _d2, coordinator, field) = team_of_two();
+    let device = safekeep_core::DeviceId([7; 16]);
+    let held: Vec<WireOp> = (1..=40)
+        .map(|seq| WireOp {
+            id: OpId { device, seq },
+            record: safekeep_core::RecordId([8; 16]),
+            stamp: Stamp {
+                wall_ms: seq,
+                counter: 0,
+                device,
+            },
+            epoch: 1,
+            body: [vec![200], vec![1; 100]].concat(),
+        })
+        .collect();
+    let report = field.apply(field.stage(held).unwrap()).unwrap();
+    assert_eq!(report.held, 40);
+    let mut parts = 0;
+    field
+        .export_bundles(Some(&coordinator.summary().unwrap()), 1024, |_, bytes| {
+            parts += 1;
+            assert!(parts < 100, "the export does not end");
+            coordinator.import_bundle(&bytes).map(|_| ())
+        })
+        .unwrap();
+    assert!(parts > 1);
+    assert_eq!(coordinator.summary().unwrap().marks.get(&device), Some(&40));
+}
+
+#[test]
+fn a_location_that_is_not_a_number_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let vault = new_vault(d.path());
+    let case = vault.create_case(safekeep_core::Answers::new()).unwrap();
+    let nan = Value::Location(safekeep_core::records::Location {
+        latitude: f64::NAN,
+        longitude: 88.3,
+        altitude: None,
+        accuracy: None,
+    });
+    assert!(vault.append(case, "sightings", nan).is_err());
+    assert!(vault.get(case).unwrap().logs.is_empty());
 }

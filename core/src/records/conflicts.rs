@@ -1,12 +1,19 @@
-//! Open conflicts and their resolution. A conflict is read from a record's state, so
-//! every device that has the same ops lists the same conflicts with the same ids; a
-//! resolution is an op that names every competing value and syncs like any other.
+//! Open conflicts and their resolution. A conflict is read from a record's state (and,
+//! for a deleted case, from the records added to it meanwhile), so every device that
+//! has the same ops lists the same conflicts with the same ids; a resolution is an op
+//! that names every competing value and syncs like any other.
+//!
+//! A conflict's id ends with a revision (a hash of the values it holds): a resolution
+//! decides exactly what was shown, and a value that arrived after the listing makes
+//! the resolution fail with [`SyncError::ConflictChanged`] instead of being retired
+//! unseen.
 
 use super::{Batch, RecordError, RecordKind, Value, sealed};
+use crate::crypto::Sealer;
 use crate::ids::{DeviceId, RecordId};
 use crate::records::FormRef;
 use crate::store::{RowFilter, Store, StoreError};
-use crate::sync::merge::RecordState;
+use crate::sync::merge::{RecordState, Unseen};
 use crate::sync::op::{FieldSet, OpBody, Resolution};
 use crate::sync::team::Role;
 use crate::sync::{Stamp, SyncError};
@@ -21,18 +28,37 @@ pub enum ConflictSubject {
     Deletion,
 }
 
+/// What a competing value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A field's value (`value: None`: the field was cleared).
+    Field,
+    /// A log entry (a note, a follow-up) written after the delete was made.
+    Entry,
+    /// The delete itself.
+    Delete,
+    /// A coordinator's earlier decision to bring the record back.
+    Restore,
+    /// A record (a submission, a service entry) added to the case elsewhere while the
+    /// case was being deleted; `record` names it.
+    Added,
+}
+
 /// One of the competing values of a conflict.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConflictValue {
     /// Short id to choose this value with (the same on every device).
     pub id: String,
-    /// The field it sets (for a deletion conflict, the field edited; `None` for a log
-    /// entry or for the delete itself).
+    /// What it is.
+    pub kind: ValueKind,
+    /// The record it belongs to: the conflict's record, or a record added to a deleted
+    /// case.
+    pub record: RecordId,
+    /// The field it sets (for a deletion conflict, the field edited; `None` for
+    /// anything else).
     pub field: Option<String>,
-    /// The value (`None`: cleared, or the delete itself).
+    /// The value (`None`: cleared, or not a field value).
     pub value: Option<Value>,
-    /// This value is the delete.
-    pub deletes: bool,
     /// The device that wrote it.
     pub device: DeviceId,
     /// When.
@@ -44,7 +70,8 @@ pub struct ConflictValue {
 /// An open conflict, waiting for a coordinator.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Conflict {
-    /// Id to resolve it with (the same on every device).
+    /// Id to resolve it with (the same on every device with the same ops). It changes
+    /// when a competing value arrives, so a resolution decides what was listed.
     pub id: String,
     /// The record.
     pub record: RecordId,
@@ -63,7 +90,8 @@ pub struct Conflict {
 /// A coordinator's decision.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Choice {
-    /// Keep one of the competing values, by its id (or its 1-based position).
+    /// Keep one of the competing values, by its id (or its 1-based position in the
+    /// listing, which the conflict's revision fixes).
     Keep(String),
     /// Set a new value (`None` clears the field). Field conflicts only.
     Value(Option<Value>),
@@ -82,7 +110,8 @@ fn value_id(stamp: &Stamp) -> String {
     sealed::hex(&digest[..4])
 }
 
-fn conflict_id(record: RecordId, subject: &ConflictSubject) -> String {
+/// The 12 hex digits that name a conflict for as long as it is open.
+fn conflict_key(record: RecordId, subject: &ConflictSubject) -> String {
     let mut hasher = blake3::Hasher::new_derive_key("safekeep 2026-11 conflict id");
     hasher.update(record.as_bytes());
     match subject {
@@ -92,15 +121,41 @@ fn conflict_id(record: RecordId, subject: &ConflictSubject) -> String {
     sealed::hex(&hasher.finalize().as_bytes()[..6])
 }
 
-/// The conflicts open on one record.
-pub(crate) fn conflicts_of(id: RecordId, state: &RecordState) -> Vec<Conflict> {
+/// The key, a dot, and 4 hex digits of the values' revision.
+fn conflict_id(key: &str, values: &[ConflictValue]) -> String {
+    let mut hasher = blake3::Hasher::new_derive_key("safekeep 2026-11 conflict revision");
+    for value in values {
+        hasher.update(value.record.as_bytes());
+        hasher.update(&stamp_bytes(&value.stamp));
+        hasher.update(&[value.kind as u8]);
+    }
+    format!("{key}.{}", sealed::hex(&hasher.finalize().as_bytes()[..2]))
+}
+
+fn key_of(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
+}
+
+/// A record added to a deleted case, as it shows in the case's deletion conflict.
+pub(crate) struct AddedChild {
+    pub id: RecordId,
+    pub created: Stamp,
+}
+
+/// The conflicts open on one record. `added` lists, for a deleted case, its records
+/// that no delete covers (added elsewhere while it was being deleted).
+pub(crate) fn conflicts_of(
+    id: RecordId,
+    state: &RecordState,
+    added: &[AddedChild],
+) -> Vec<Conflict> {
     let Some(header) = state.header.as_ref() else {
         return Vec::new();
     };
     let make = |subject: ConflictSubject, mut values: Vec<ConflictValue>| {
-        values.sort_by_key(|v| v.stamp);
+        values.sort_by_key(|v| (v.stamp, v.record));
         Conflict {
-            id: conflict_id(id, &subject),
+            id: conflict_id(&conflict_key(id, &subject), &values),
             record: id,
             kind: header.kind,
             case: header.case,
@@ -109,56 +164,57 @@ pub(crate) fn conflicts_of(id: RecordId, state: &RecordState) -> Vec<Conflict> {
             values,
         }
     };
+    let value = |kind: ValueKind, stamp: Stamp| ConflictValue {
+        id: value_id(&stamp),
+        kind,
+        record: id,
+        field: None,
+        value: None,
+        device: stamp.device,
+        stamp,
+        shown: false,
+    };
     let mut out = Vec::new();
     for (name, shown, others) in state.conflicted_fields() {
         let values = std::iter::once((shown, true))
             .chain(others.iter().map(|o| (o, false)))
             .map(|(f, is_shown)| ConflictValue {
-                id: value_id(&f.stamp),
                 field: Some(name.clone()),
                 value: f.value.clone(),
-                deletes: false,
-                device: f.stamp.device,
-                stamp: f.stamp,
                 shown: is_shown,
+                ..value(ValueKind::Field, f.stamp)
             })
             .collect();
         out.push(make(ConflictSubject::Field(name.clone()), values));
     }
     let unseen = state.unseen_by_delete();
-    if !unseen.is_empty() {
+    let added: &[AddedChild] = if state.deleted.is_some() { added } else { &[] };
+    if !unseen.is_empty() || !added.is_empty() {
         let mut values: Vec<ConflictValue> = state
             .live_tombstones()
             .map(|(stamp, _)| ConflictValue {
-                id: value_id(stamp),
-                field: None,
-                value: None,
-                deletes: true,
-                device: stamp.device,
-                stamp: *stamp,
                 shown: state.deleted == Some(*stamp),
+                ..value(ValueKind::Delete, *stamp)
             })
             .collect();
-        for (field, stamp) in unseen {
-            let value = match field {
-                Some(name) => state
-                    .heads(name)
-                    .into_iter()
-                    .find(|h| h.stamp == stamp)
-                    .and_then(|h| h.value.clone()),
-                None => state
-                    .entries
-                    .values()
-                    .find_map(|log| log.get(&stamp).cloned()),
-            };
+        for item in unseen {
+            values.push(match item {
+                Unseen::Field(name, head) => ConflictValue {
+                    field: Some(name.to_owned()),
+                    value: head.value.clone(),
+                    ..value(ValueKind::Field, head.stamp)
+                },
+                Unseen::Entry(stamp, entry) => ConflictValue {
+                    value: Some(entry.clone()),
+                    ..value(ValueKind::Entry, stamp)
+                },
+                Unseen::Restore(stamp) => value(ValueKind::Restore, stamp),
+            });
+        }
+        for child in added {
             values.push(ConflictValue {
-                id: value_id(&stamp),
-                field: field.map(str::to_owned),
-                value,
-                deletes: false,
-                device: stamp.device,
-                stamp,
-                shown: false,
+                record: child.id,
+                ..value(ValueKind::Added, child.created)
             });
         }
         out.push(make(ConflictSubject::Deletion, values));
@@ -191,7 +247,8 @@ impl Batch<'_> {
                     Choice::Keep(chosen) => pick(conflict, &chosen)?.value.clone(),
                     Choice::Value(value) => value,
                 };
-                let bases = state.heads(name).iter().map(|h| h.stamp).collect();
+                // Exactly the values listed (the caller checked they are still the heads).
+                let bases = conflict.values.iter().map(|v| v.stamp).collect();
                 let fields = vec![FieldSet {
                     name: name.clone(),
                     value,
@@ -205,8 +262,13 @@ impl Batch<'_> {
                         "a delete conflict is resolved by keeping the delete or an edit",
                     ));
                 };
-                if pick(conflict, &chosen)?.deletes {
-                    self.keep_deleted(id, state)?;
+                if pick(conflict, &chosen)?.kind == ValueKind::Delete {
+                    let added = conflict
+                        .values
+                        .iter()
+                        .filter(|v| v.kind == ValueKind::Added)
+                        .map(|v| v.record);
+                    self.keep_deleted(id, state, added.collect())?;
                 } else {
                     self.restore(id, state, false)?;
                 }
@@ -215,22 +277,26 @@ impl Batch<'_> {
         Ok(())
     }
 
-    fn keep_deleted(&mut self, id: RecordId, state: RecordState) -> Result<(), SyncError> {
-        let is_case = state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Case);
+    fn keep_deleted(
+        &mut self,
+        id: RecordId,
+        state: RecordState,
+        added: Vec<RecordId>,
+    ) -> Result<(), SyncError> {
         let seen = state.seen_stamps();
         self.write(id, state, OpBody::Resolve(Resolution::KeepDeleted { seen }))?;
-        if is_case {
-            // Records added to the case elsewhere while it was being deleted go too.
-            for (child, child_state) in self.children(id)? {
-                if child_state.deleted.is_none() || child_state.has_conflict() {
-                    let seen = child_state.seen_stamps();
-                    self.write(
-                        child,
-                        child_state,
-                        OpBody::Resolve(Resolution::KeepDeleted { seen }),
-                    )?;
-                }
-            }
+        // Records added to the case elsewhere while it was being deleted go too. (A
+        // record deleted with the case that has a conflict of its own stays listed
+        // apart: it was not shown here.)
+        for child in added {
+            let child_state = sealed::load_state(&self.tx, self.sealer, child)?
+                .ok_or(RecordError::NotFound(child))?;
+            let seen = child_state.seen_stamps();
+            self.write(
+                child,
+                child_state,
+                OpBody::Resolve(Resolution::KeepDeleted { seen }),
+            )?;
         }
         Ok(())
     }
@@ -296,38 +362,87 @@ impl Batch<'_> {
     }
 }
 
+/// Every open conflict, read through `conn` (the vault's connection or a batch's
+/// transaction).
+fn open_conflicts(
+    conn: &rusqlite::Connection,
+    sealer: &Sealer,
+) -> Result<Vec<Conflict>, SyncError> {
+    let mut out = Vec::new();
+    for raw in Store::conflicted_records(conn)? {
+        let id = RecordId::from_slice(&raw)
+            .map_err(|_| StoreError::Corrupt("a record id is not 16 bytes".into()))?;
+        let Some(state) = sealed::load_state(conn, sealer, id)? else {
+            continue;
+        };
+        let is_case = state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Case);
+        let added = if is_case && state.deleted.is_some() {
+            added_children(conn, sealer, id)?
+        } else {
+            Vec::new()
+        };
+        out.extend(conflicts_of(id, &state, &added));
+    }
+    Ok(out)
+}
+
+/// The records of a case that are not deleted.
+fn added_children(
+    conn: &rusqlite::Connection,
+    sealer: &Sealer,
+    case: RecordId,
+) -> Result<Vec<AddedChild>, SyncError> {
+    let filter = RowFilter {
+        case_id: Some(case.0.to_vec()),
+        include_deleted: false,
+        ..RowFilter::default()
+    };
+    let mut out = Vec::new();
+    let mut scratch = zeroize::Zeroizing::new(Vec::new());
+    Store::for_each_record(conn, &filter, |row| {
+        let (id, state) = sealed::open_state(sealer, row, &mut scratch)?;
+        if let Some(header) = state.header {
+            out.push(AddedChild {
+                id,
+                created: header.created,
+            });
+        }
+        Ok::<_, RecordError>(())
+    })?;
+    Ok(out)
+}
+
 impl Vault {
     /// Every open conflict in this vault, by record.
     pub fn conflicts(&self) -> Result<Vec<Conflict>, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
-            let conn = u.store.conn();
-            let mut out = Vec::new();
-            for raw in Store::conflicted_records(conn)? {
-                let id = RecordId::from_slice(&raw)
-                    .map_err(|_| StoreError::Corrupt("a record id is not 16 bytes".into()))?;
-                if let Some(state) = sealed::load_state(conn, &u.sealer, id)? {
-                    out.extend(conflicts_of(id, &state));
-                }
-            }
-            Ok(out)
+            open_conflicts(u.store.conn(), &u.sealer)
         })
     }
 
-    /// Resolves an open conflict. Only a team's coordinator resolves; the decision is
-    /// an op that reaches every device with the next exchange.
+    /// Resolves an open conflict, by the id it was listed with. Only a team's
+    /// coordinator resolves; the decision is an op that reaches every device with the
+    /// next exchange. If a competing value arrived since the listing, nothing is
+    /// written and the error is [`SyncError::ConflictChanged`]: list again.
     pub fn resolve(&self, conflict_id: &str, choice: Choice) -> Result<(), SyncError> {
         let wanted = conflict_id.trim().to_ascii_lowercase();
-        let conflict = self
-            .conflicts()?
-            .into_iter()
-            .find(|c| c.id == wanted)
-            .ok_or(SyncError::ConflictNotFound)?;
         let role = self.team()?.map(|t| t.role).ok_or(SyncError::NoTeam)?;
         if role != Role::Coordinator {
             return Err(SyncError::NotCoordinator("resolve conflicts"));
         }
         self.with_unlocked(SyncError::Locked, |u| {
-            super::run_batch(u, |b| b.resolve(&conflict, choice))
+            super::run_batch(u, |b| {
+                // Read inside the transaction: what is decided is what is stored.
+                let open = open_conflicts(&b.tx, b.sealer)?;
+                let conflict = match open.iter().find(|c| c.id == wanted) {
+                    Some(found) => found,
+                    None if open.iter().any(|c| key_of(&c.id) == key_of(&wanted)) => {
+                        return Err(SyncError::ConflictChanged);
+                    }
+                    None => return Err(SyncError::ConflictNotFound),
+                };
+                b.resolve(conflict, choice)
+            })
         })
     }
 }

@@ -11,18 +11,18 @@ mod remote;
 pub(crate) mod sealed;
 mod value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-pub use conflicts::{Choice, Conflict, ConflictSubject, ConflictValue};
+pub use conflicts::{Choice, Conflict, ConflictSubject, ConflictValue, ValueKind};
 pub use remote::Applied;
 pub use value::{InvalidValue, Location, Value, ValueType};
 
 use crate::crypto::{CryptoError, KeyedHasher, Sealer};
 use crate::ids::{DeviceId, RecordId};
-use crate::store::{RowFilter, Store, StoreError};
+use crate::store::{RecordRow, RowFilter, Store, StoreError};
 use crate::sync::merge::RecordState;
 use crate::sync::{FieldSet, Hlc, Op, OpBody, OpId, Stamp};
 use crate::vault::{CheckReport, Unlocked, Vault};
@@ -208,18 +208,33 @@ pub type Answers = BTreeMap<String, Value>;
 /// Changes to make: question name → new value, or `None` to clear.
 pub type Changes = BTreeMap<String, Option<Value>>;
 
-fn check_names<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), RecordError> {
-    for name in names {
-        if name.trim().is_empty() {
-            return Err(RecordError::InvalidInput("a field name is empty"));
-        }
-        if name.len() > 256 {
-            return Err(RecordError::InvalidInput(
-                "a field name is longer than 256 bytes",
-            ));
-        }
+/// Longest field or log name accepted, from this device or another.
+pub(crate) const MAX_NAME_BYTES: usize = 256;
+
+pub(crate) fn check_name(name: &str) -> Result<(), RecordError> {
+    if name.trim().is_empty() {
+        return Err(RecordError::InvalidInput("a field name is empty"));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(RecordError::InvalidInput(
+            "a field name is longer than 256 bytes",
+        ));
     }
     Ok(())
+}
+
+fn check_names<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), RecordError> {
+    names.into_iter().try_for_each(|name| check_name(name))
+}
+
+fn check_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<(), RecordError> {
+    if values.into_iter().all(Value::is_well_formed) {
+        Ok(())
+    } else {
+        Err(RecordError::InvalidInput(
+            "a location has a coordinate that is not a number",
+        ))
+    }
 }
 
 /// Several changes written in one transaction: all of them are saved, or none.
@@ -239,6 +254,9 @@ pub struct Batch<'a> {
     /// Names of persons saved in this batch, applied to the search index on commit
     /// (an empty list removes the record from it).
     index_updates: Vec<(RecordId, Vec<Zeroizing<String>>)>,
+    /// Cases written in this batch, or whose records were: a deleted case with a
+    /// record no delete covers has a conflict, settled before commit.
+    touched_cases: BTreeSet<Vec<u8>>,
 }
 
 /// The answers that name a person: `name` and `alias` of a submission (the question
@@ -305,7 +323,35 @@ impl Batch<'_> {
             sealed::sealed_row(self.sealer, self.form_hasher, record, &state)?
         };
         Store::put_record(&self.tx, &row)?;
+        self.touch_case(&row);
         self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Remembers the case a written record row belongs to (or is).
+    pub(crate) fn touch_case(&mut self, row: &RecordRow) {
+        let case = row.case_id.as_ref().unwrap_or(&row.id);
+        if !self.touched_cases.contains(case) {
+            self.touched_cases.insert(case.clone());
+        }
+    }
+
+    /// Flags each touched case that is deleted while one of its records is not (added
+    /// elsewhere while the case was being deleted): a conflict for a coordinator, read
+    /// across records, so it is settled once the whole batch is written.
+    fn settle_cases(&mut self) -> Result<(), RecordError> {
+        for case in std::mem::take(&mut self.touched_cases) {
+            if Store::record_flags(&self.tx, &case)? != Some((false, false)) {
+                continue; // live, absent, or not a case: its own state decides
+            }
+            let id = RecordId::from_slice(&case)
+                .map_err(|_| StoreError::Corrupt("a record id is not 16 bytes".into()))?;
+            let Some(state) = sealed::load_state(&self.tx, self.sealer, id)? else {
+                continue;
+            };
+            let conflicted = state.has_conflict() || Store::has_live_child(&self.tx, &case)?;
+            Store::set_conflicted(&self.tx, &case, conflicted)?;
+        }
         Ok(())
     }
 
@@ -351,6 +397,7 @@ impl Batch<'_> {
         answers: Answers,
     ) -> Result<RecordId, RecordError> {
         check_names(answers.keys())?;
+        check_values(answers.values())?;
         if let Some(case_id) = case.filter(|c| self.live_case != Some(*c)) {
             // Only cases have no case of their own; no need to open the case to know.
             match Store::record_flags(&self.tx, case_id.as_bytes())? {
@@ -416,6 +463,7 @@ impl Batch<'_> {
     /// open for a coordinator.
     pub fn edit(&mut self, id: RecordId, changes: Changes) -> Result<(), RecordError> {
         check_names(changes.keys())?;
+        check_values(changes.values().flatten())?;
         let state = self.live(id)?;
         let fields: Vec<FieldSet> = changes
             .into_iter()
@@ -501,7 +549,8 @@ impl Batch<'_> {
     /// Appends an entry to one of a record's logs (a note, a follow-up). Entries from
     /// several devices never conflict; they are shown in stamp order.
     pub fn append(&mut self, id: RecordId, log: &str, entry: Value) -> Result<(), RecordError> {
-        check_names([&log.to_owned()])?;
+        check_name(log)?;
+        check_values([&entry])?;
         let state = self.live(id)?;
         self.write(
             id,
@@ -542,8 +591,10 @@ pub(crate) fn run_batch<T, E: From<RecordError>>(
         live_case: None,
         indexing: search.is_some(),
         index_updates: Vec::new(),
+        touched_cases: BTreeSet::new(),
     };
     let out = f(&mut batch)?;
+    batch.settle_cases().map_err(E::from)?;
     let Batch {
         tx,
         next_seq: after,

@@ -97,6 +97,7 @@ impl Batch<'_> {
                 }
             };
             Store::put_record(&self.tx, &row)?;
+            self.touch_case(&row);
             applied.records += 1;
         }
         progress(total, total);

@@ -45,6 +45,20 @@ pub enum Value {
     Location(Location),
 }
 
+impl Value {
+    /// False for a location with a coordinate that is not a finite number: such a
+    /// value never equals itself, so it is refused wherever it comes from.
+    pub fn is_well_formed(&self) -> bool {
+        match self {
+            Value::Location(l) => [Some(l.latitude), Some(l.longitude), l.altitude, l.accuracy]
+                .into_iter()
+                .flatten()
+                .all(f64::is_finite),
+            _ => true,
+        }
+    }
+}
+
 /// The type of a [`Value`], used to parse text typed by a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ValueType {

@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::bundle::{self, BundleHeader, WireOp};
+use super::op::{FieldSet, Resolution};
 use super::team;
 use super::{Op, OpBody, OpId, SyncError};
 use crate::crypto::{self, KeyedHasher, Place, SecretKey};
 use crate::ids::{DeviceId, TeamId};
-use crate::records::{Applied, Batch, run_batch, sealed};
-use crate::store::{Store, StoreError};
+use crate::records::{Applied, Batch, Value, check_name, run_batch, sealed};
+use crate::store::{OpRow, Store, StoreError};
 use crate::vault::{Unlocked, Vault};
 
 const SUMMARY_PREFIX: &str = "SKSUM1:";
@@ -62,6 +63,7 @@ pub struct Outgoing {
 pub struct Staged {
     ops: Vec<Op>,
     held: Vec<WireOp>,
+    refused: u64,
 }
 
 impl Staged {
@@ -94,12 +96,17 @@ pub struct SyncReport {
     /// Ops stamped more than an hour ahead of this device's clock (a phone with a
     /// wrong date). Applied unchanged; reported so someone fixes that phone's clock.
     pub ahead: u64,
+    /// Ops claiming to be this device's that it never made (forged, or written by a
+    /// copy of this vault on another phone): not applied, and reported, because
+    /// nobody can tell them from this device's own next ops.
+    pub refused: u64,
 }
 
 impl SyncReport {
     fn absorb(&mut self, other: SyncReport) {
         self.received += other.received;
         self.held += other.held;
+        self.refused += other.refused;
         self.add(Applied {
             new_ops: other.applied,
             duplicates: other.duplicates,
@@ -183,78 +190,143 @@ fn outgoing_of(u: &Unlocked, theirs: &Summary, max_bytes: usize) -> Result<Outgo
     };
     let mut size = 0usize;
     let mut scratch = Zeroizing::new(Vec::new());
+    // Adds one op unless the budget is spent (at least one op goes in every chunk);
+    // false once full.
+    let mut take = |out: &mut Outgoing, wire: WireOp| -> bool {
+        if size >= max_bytes && !out.ops.is_empty() {
+            out.more = true;
+            return false;
+        }
+        size += wire.encoded_len();
+        out.next.marks.insert(wire.id.device, wire.id.seq);
+        out.ops.push(wire);
+        true
+    };
     for raw in devices {
         let device = DeviceId::from_slice(&raw)
             .map_err(|_| StoreError::Corrupt("a device id is not 16 bytes".into()))?;
         let after = theirs.marks.get(&device).copied().unwrap_or(0);
-        for row in held.iter().filter(|h| h.device == raw && h.seq > after) {
-            let id = OpId {
-                device,
-                seq: row.seq,
-            };
-            let plain = u
-                .sealer
-                .open(held_place(&id.to_bytes()), &row.body)
-                .map_err(|_| {
-                    SyncError::Store(StoreError::Corrupt(
-                        "a held op failed authentication".into(),
-                    ))
-                })?;
-            let wire: WireOp = postcard::from_bytes(&plain)
-                .map_err(|_| SyncError::Store(StoreError::Corrupt("a held op".into())))?;
-            size += wire.encoded_len();
-            out.ops.push(wire);
-        }
+        // Held ops (from a newer build) and logged ops, merged in sequence order, so
+        // the marks advance past both and every chunk is within the budget.
+        let mut held_here = held
+            .iter()
+            .filter(|h| h.device == raw && h.seq > after)
+            .peekable();
         let mut full = false;
         Store::for_each_op_after(conn, &raw, after, |view| {
-            if size >= max_bytes && !out.ops.is_empty() {
+            while let Some(row) = held_here.next_if(|h| h.seq < view.seq) {
+                if !take(&mut out, open_held(u, device, row)?) {
+                    full = true;
+                    return Ok(false);
+                }
+            }
+            let op = sealed::open_op(&u.sealer, view, &mut scratch)?;
+            if !take(&mut out, to_wire(&op)?) {
                 full = true;
                 return Ok(false);
             }
-            let op = sealed::open_op(&u.sealer, view, &mut scratch)?;
-            let wire = to_wire(&op)?;
-            size += wire.encoded_len();
-            out.next.marks.insert(device, op.id.seq);
-            out.ops.push(wire);
             Ok::<_, SyncError>(true)
         })?;
+        if !full {
+            for row in held_here {
+                if !take(&mut out, open_held(u, device, row)?) {
+                    full = true;
+                    break;
+                }
+            }
+        }
         if full {
-            out.more = true;
             break;
         }
     }
     Ok(out)
 }
 
+fn open_held(u: &Unlocked, device: DeviceId, row: &OpRow) -> Result<WireOp, SyncError> {
+    let id = OpId {
+        device,
+        seq: row.seq,
+    };
+    let plain = u
+        .sealer
+        .open(held_place(&id.to_bytes()), &row.body)
+        .map_err(|_| {
+            SyncError::Store(StoreError::Corrupt(
+                "a held op failed authentication".into(),
+            ))
+        })?;
+    postcard::from_bytes(&plain)
+        .map_err(|_| SyncError::Store(StoreError::Corrupt("a held op".into())))
+}
+
 fn stage_in(u: &Unlocked, ops: Vec<WireOp>) -> Result<Staged, SyncError> {
     stage_ops(u.device, u.next_seq, ops)
 }
 
+/// Most bases one field write may name, and most stamps a delete may have seen:
+/// far above anything a device writes, low enough that a forged op cannot make every
+/// device that merges it hold millions of stamps.
+const MAX_BASES: usize = 4096;
+const MAX_SEEN: usize = 1 << 20;
+
 fn stage_ops(device: DeviceId, next_seq: u64, ops: Vec<WireOp>) -> Result<Staged, SyncError> {
     let mut staged = Staged::default();
     for wire in ops {
-        if wire.id.seq == 0 || wire.stamp.device != wire.id.device {
+        if wire.id.seq == 0 || i64::try_from(wire.id.seq).is_err() {
+            return Err(SyncError::Inconsistent(
+                "an op's sequence number is out of range",
+            ));
+        }
+        if wire.stamp.device != wire.id.device {
             return Err(SyncError::Inconsistent(
                 "an op's id does not match its stamp",
             ));
         }
         if wire.id.device == device && wire.id.seq >= next_seq {
-            return Err(SyncError::Inconsistent(
-                "it claims ops of this device that this device never made",
-            ));
+            // Refusing the whole bundle would block every honest op beside it, at
+            // every import, since peers pass such an op on.
+            staged.refused += 1;
+            continue;
         }
         match postcard::from_bytes::<OpBody>(&wire.body) {
-            Ok(body) => staged.ops.push(Op {
-                id: wire.id,
-                record: wire.record,
-                stamp: wire.stamp,
-                epoch: wire.epoch,
-                body,
-            }),
+            Ok(body) => {
+                check_body(&body)?;
+                staged.ops.push(Op {
+                    id: wire.id,
+                    record: wire.record,
+                    stamp: wire.stamp,
+                    epoch: wire.epoch,
+                    body,
+                })
+            }
             Err(_) => staged.held.push(wire),
         }
     }
     Ok(staged)
+}
+
+/// The limits a device applies to its own writes, applied to received ops.
+fn check_body(body: &OpBody) -> Result<(), SyncError> {
+    let malformed = SyncError::Inconsistent("an op breaks the limits every device keeps");
+    let fields_ok = |fields: &[FieldSet]| {
+        fields.iter().all(|f| {
+            check_name(&f.name).is_ok()
+                && f.bases.len() <= MAX_BASES
+                && f.value.as_ref().is_none_or(Value::is_well_formed)
+        })
+    };
+    let ok = match body {
+        OpBody::Create { fields, .. }
+        | OpBody::Set { fields }
+        | OpBody::Resolve(Resolution::Fields(fields)) => fields_ok(fields),
+        OpBody::Tombstone { seen, .. } | OpBody::Resolve(Resolution::KeepDeleted { seen }) => {
+            seen.len() <= MAX_SEEN
+        }
+        OpBody::Resolve(Resolution::Restore { tombstones }) => tombstones.len() <= MAX_BASES,
+        OpBody::Append { log, entry } => check_name(log).is_ok() && entry.is_well_formed(),
+        OpBody::Link { .. } => true,
+    };
+    if ok { Ok(()) } else { Err(malformed) }
 }
 
 /// Applies staged ops inside a batch (the caller's transaction).
@@ -264,10 +336,11 @@ fn apply_staged(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport {
-        received: staged.len() as u64,
+        received: staged.len() as u64 + staged.refused,
+        refused: staged.refused,
         ..SyncReport::default()
     };
-    let Staged { ops, held } = staged;
+    let Staged { ops, held, .. } = staged;
     for wire in &held {
         if b.hold_wire(wire)? {
             report.held += 1;

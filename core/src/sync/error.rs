@@ -52,6 +52,10 @@ pub enum SyncError {
     /// No open conflict with the id given (resolved meanwhile, or mistyped).
     #[error("no open conflict with this id")]
     ConflictNotFound,
+    /// The conflict gained a value since it was listed (an import or sync arrived):
+    /// nothing was decided; list the conflicts again.
+    #[error("this conflict changed since it was listed; list the conflicts again")]
+    ConflictChanged,
     /// The chosen value is not one of the conflict's values.
     #[error("conflict {0} has no such value")]
     UnknownValue(String),

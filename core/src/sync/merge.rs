@@ -8,8 +8,13 @@
 //! the winner is chosen among heads, an edit made after seeing a value replaces it even
 //! when a phone with a wrong clock stamped that value in the future.
 //!
-//! A delete is a tombstone listing the stamps it saw; a head or entry it did not see
-//! (an edit made concurrently) makes the delete a conflict as well.
+//! A delete is a tombstone listing the stamps it saw; a head, entry or restore it did
+//! not see (made concurrently) makes the delete a conflict as well.
+//!
+//! Two ops with the same stamp only come from a broken or copied device (a device never
+//! issues a stamp twice). They are still merged the same way everywhere: of two values
+//! with one stamp, the one whose encoding sorts higher is kept; two tombstones with one
+//! stamp count as one that saw what either saw.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +24,32 @@ use crate::ids::RecordId;
 use crate::records::{FieldState, FormRef, RecordKind, Value};
 use crate::sync::clock::Stamp;
 use crate::sync::op::{FieldSet, Op, OpBody, Resolution};
+
+/// Something made concurrently with a delete (the deleting device did not see it).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Unseen<'s> {
+    /// A field's head.
+    Field(&'s str, &'s FieldState),
+    /// A log entry.
+    Entry(Stamp, &'s Value),
+    /// A resolution that restored the record.
+    Restore(Stamp),
+}
+
+impl Unseen<'_> {
+    /// The stamp of the unseen write.
+    pub fn stamp(&self) -> Stamp {
+        match self {
+            Unseen::Field(_, head) => head.stamp,
+            Unseen::Entry(stamp, _) | Unseen::Restore(stamp) => *stamp,
+        }
+    }
+}
+
+/// The bytes that order two values sharing one stamp (see the module docs).
+fn encoded<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
 
 /// What a `Create` op fixes for the record's lifetime.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,14 +81,17 @@ pub struct RecordState {
     pub links: BTreeMap<RecordId, (bool, Stamp)>,
     /// Heads of a field other than the one shown (concurrent writes not yet replaced).
     pub competing: BTreeMap<String, Vec<FieldState>>,
-    /// Bases named by writes whose replaced write has not arrived yet: when it does,
-    /// it is history, not a head.
-    pub pending: BTreeSet<(String, Stamp)>,
+    /// Every base ever named, per field: a write whose stamp is here was replaced
+    /// (before or after it arrived) and is history, never a head.
+    pub replaced: BTreeSet<(String, Stamp)>,
     /// Every tombstone, with the stamps its writer saw and whether it came with the
     /// deletion of the record's case.
     pub tombstones: BTreeMap<Stamp, (Vec<Stamp>, bool)>,
     /// Tombstones withdrawn by a resolution.
     pub restored: BTreeSet<Stamp>,
+    /// Stamps of the resolutions that restored the record: a delete that did not see
+    /// one (a concurrent "keep deleted") is a conflict, not a silent win.
+    pub restores: BTreeSet<Stamp>,
     /// Append-only logs: entries by stamp.
     pub entries: BTreeMap<String, BTreeMap<Stamp, Value>>,
 }
@@ -80,45 +114,64 @@ impl RecordState {
             } => {
                 // Record ids are random, so two creates for one id do not happen; if
                 // they did, the earliest wins on every device alike.
-                match &self.header {
-                    Some(existing) if existing.created <= stamp => {}
-                    _ => {
-                        self.header = Some(Header {
-                            kind,
-                            case,
-                            form,
-                            created: stamp,
-                        })
+                let header = Header {
+                    kind,
+                    case,
+                    form,
+                    created: stamp,
+                };
+                let replace = match &self.header {
+                    None => true,
+                    Some(existing) => {
+                        (existing.created, encoded(existing)) > (stamp, encoded(&header))
                     }
+                };
+                if replace {
+                    self.header = Some(header);
                 }
                 self.apply_fields(fields, stamp);
             }
             OpBody::Set { fields } | OpBody::Resolve(Resolution::Fields(fields)) => {
                 self.apply_fields(fields, stamp)
             }
-            OpBody::Tombstone { seen, with_case } => {
-                self.tombstones.insert(stamp, (seen, with_case));
-                self.refresh_deleted();
-            }
+            OpBody::Tombstone { seen, with_case } => self.add_tombstone(stamp, seen, with_case),
             OpBody::Resolve(Resolution::KeepDeleted { seen }) => {
-                self.tombstones.insert(stamp, (seen, false));
-                self.refresh_deleted();
+                self.add_tombstone(stamp, seen, false)
             }
             OpBody::Resolve(Resolution::Restore { tombstones }) => {
                 self.restored.extend(tombstones);
+                self.restores.insert(stamp);
                 self.refresh_deleted();
             }
             OpBody::Link { other, same } => match self.links.get(&other) {
-                Some((_, current)) if *current >= stamp => {}
+                Some((current_same, current)) if (*current, *current_same) >= (stamp, same) => {}
                 _ => {
                     self.links.insert(other, (same, stamp));
                 }
             },
             OpBody::Append { log, entry } => {
-                self.entries.entry(log).or_default().insert(stamp, entry);
+                let log = self.entries.entry(log).or_default();
+                match log.get(&stamp) {
+                    Some(existing) if encoded(existing) >= encoded(&entry) => {}
+                    _ => {
+                        log.insert(stamp, entry);
+                    }
+                }
             }
         }
         self.updated = self.updated.max(Some(stamp));
+    }
+
+    fn add_tombstone(&mut self, stamp: Stamp, mut seen: Vec<Stamp>, with_case: bool) {
+        let (all_seen, cascaded) = self
+            .tombstones
+            .entry(stamp)
+            .or_insert_with(|| (Vec::new(), with_case));
+        all_seen.append(&mut seen);
+        all_seen.sort();
+        all_seen.dedup();
+        *cascaded &= with_case;
+        self.refresh_deleted();
     }
 
     fn refresh_deleted(&mut self) {
@@ -141,18 +194,21 @@ impl RecordState {
         let mut heads: Vec<FieldState> = Vec::new();
         heads.extend(self.fields.remove(&name));
         heads.extend(self.competing.remove(&name).unwrap_or_default());
-        for base in bases {
-            let before = heads.len();
+        for base in bases.into_iter().filter(|b| *b != stamp) {
             heads.retain(|h| h.stamp != base);
-            if heads.len() == before && base != stamp {
-                // Replaced a write this device has not received yet (or has already
-                // retired as history; remembering it twice changes nothing visible).
-                self.pending.insert((name.clone(), base));
-            }
+            // Kept even when the replaced write has not arrived yet: when it does, it
+            // is history, not a head.
+            self.replaced.insert((name.clone(), base));
         }
-        let replaced_already = self.pending.remove(&(name.clone(), stamp));
-        if !replaced_already && !heads.iter().any(|h| h.stamp == stamp) {
-            heads.push(FieldState { value, stamp });
+        if !self.replaced.contains(&(name.clone(), stamp)) {
+            match heads.iter_mut().find(|h| h.stamp == stamp) {
+                Some(same) => {
+                    if encoded(&value) > encoded(&same.value) {
+                        same.value = value;
+                    }
+                }
+                None => heads.push(FieldState { value, stamp }),
+            }
         }
         // The shown value is the highest-stamped head; the rest compete with it.
         heads.sort_by_key(|h| h.stamp);
@@ -192,12 +248,13 @@ impl RecordState {
         out
     }
 
-    /// Stamps of every head of every field and of every log entry: what a device that
-    /// deletes or resolves this record has seen.
+    /// Stamps of every head of every field, of every log entry and of every restore:
+    /// what a device that deletes or resolves this record has seen.
     pub fn seen_stamps(&self) -> Vec<Stamp> {
         let mut out: Vec<Stamp> = self.fields.values().map(|f| f.stamp).collect();
         out.extend(self.competing.values().flatten().map(|f| f.stamp));
         out.extend(self.entries.values().flat_map(|log| log.keys().copied()));
+        out.extend(self.restores.iter().copied());
         out.sort();
         out.dedup();
         out
@@ -210,25 +267,35 @@ impl RecordState {
             .filter(|(t, _)| !self.restored.contains(t))
     }
 
-    /// While deleted: heads and entries that no tombstone in force saw, which are
-    /// edits made concurrently with the delete. Empty when not deleted.
-    pub fn unseen_by_delete(&self) -> Vec<(Option<&str>, Stamp)> {
+    /// While deleted: heads, entries and restores that no tombstone in force saw,
+    /// which were made concurrently with the delete. Empty when not deleted.
+    pub fn unseen_by_delete(&self) -> Vec<Unseen<'_>> {
         if self.deleted.is_none() {
             return Vec::new();
         }
         let seen: BTreeSet<&Stamp> = self.live_tombstones().flat_map(|(_, (s, _))| s).collect();
-        let mut out: Vec<(Option<&str>, Stamp)> = Vec::new();
+        let mut out: Vec<Unseen<'_>> = Vec::new();
         for (name, field) in &self.fields {
             for head in std::iter::once(field).chain(self.competing.get(name).into_iter().flatten())
             {
                 if !seen.contains(&head.stamp) {
-                    out.push((Some(name.as_str()), head.stamp));
+                    out.push(Unseen::Field(name, head));
                 }
             }
         }
         for log in self.entries.values() {
-            out.extend(log.keys().filter(|s| !seen.contains(s)).map(|s| (None, *s)));
+            out.extend(
+                log.iter()
+                    .filter(|(s, _)| !seen.contains(s))
+                    .map(|(s, v)| Unseen::Entry(*s, v)),
+            );
         }
+        out.extend(
+            self.restores
+                .iter()
+                .filter(|s| !seen.contains(s))
+                .map(|s| Unseen::Restore(*s)),
+        );
         out
     }
 
@@ -395,9 +462,142 @@ mod tests {
         let mut state = seen_everything.clone();
         state.apply(&concurrent);
         assert!(state.has_conflict());
+        let unseen = state.unseen_by_delete();
+        assert_eq!(unseen.len(), 1);
+        assert!(matches!(unseen[0], Unseen::Field("notes", h) if h.stamp == concurrent.stamp));
+    }
+
+    /// Every order of `ops` (all permutations of up to 5) gives one state.
+    fn same_in_every_order(ops: &[Op]) -> RecordState {
+        fn permutations(items: Vec<&Op>) -> Vec<Vec<&Op>> {
+            if items.len() <= 1 {
+                return vec![items];
+            }
+            let mut out = Vec::new();
+            for i in 0..items.len() {
+                let mut rest = items.clone();
+                let first = rest.remove(i);
+                for mut tail in permutations(rest) {
+                    tail.insert(0, first);
+                    out.push(tail);
+                }
+            }
+            out
+        }
+        let first = RecordState::replay(ops);
+        for order in permutations(ops.iter().collect()) {
+            assert_eq!(RecordState::replay(order.clone()), first, "{order:?}");
+        }
+        first
+    }
+
+    #[test]
+    fn ops_sharing_a_stamp_merge_the_same_everywhere() {
+        // Only a broken or copied device issues one stamp twice; devices must still agree.
+        let a = op(1, 1, 10, set_on("notes", "from the original", vec![]));
+        let mut b = op(1, 2, 10, set_on("notes", "from the copy", vec![]));
+        b.stamp = a.stamp;
+        let later = op(2, 1, 20, set_on("notes", "after", vec![a.stamp]));
+        let state = same_in_every_order(&[a.clone(), b.clone(), later]);
         assert_eq!(
-            state.unseen_by_delete(),
-            vec![(Some("notes"), concurrent.stamp)]
+            state.fields["notes"].value,
+            Some(Value::Text("after".into()))
+        );
+
+        let note = |seq, text: &str| {
+            let mut o = op(
+                1,
+                seq,
+                10,
+                OpBody::Append {
+                    log: "notes".into(),
+                    entry: Value::Text(text.into()),
+                },
+            );
+            o.stamp = a.stamp;
+            o
+        };
+        same_in_every_order(&[note(3, "one"), note(4, "two")]);
+
+        // One op naming a field twice, and an edit of it arriving before or after.
+        let twice = op(
+            3,
+            1,
+            30,
+            OpBody::Set {
+                fields: vec![
+                    FieldSet {
+                        name: "age".into(),
+                        value: Some(Value::Integer(14)),
+                        bases: vec![],
+                    },
+                    FieldSet {
+                        name: "age".into(),
+                        value: Some(Value::Integer(15)),
+                        bases: vec![],
+                    },
+                ],
+            },
+        );
+        let edit = op(4, 1, 40, set_on("age", "16", vec![twice.stamp]));
+        let state = same_in_every_order(&[twice, edit]);
+        assert_eq!(state.fields["age"].value, Some(Value::Text("16".into())));
+        assert!(!state.has_conflict());
+
+        let tomb = |seq, seen: Vec<Stamp>, with_case| {
+            let mut o = op(1, seq, 50, OpBody::Tombstone { seen, with_case });
+            o.stamp.counter = 7;
+            o
+        };
+        let state =
+            same_in_every_order(&[tomb(5, vec![a.stamp], true), tomb(6, vec![b.stamp], false)]);
+        assert_eq!(state.tombstones.len(), 1);
+    }
+
+    #[test]
+    fn keeping_deleted_while_another_coordinator_restores_is_a_conflict() {
+        let create = op(
+            1,
+            1,
+            10,
+            OpBody::Create {
+                kind: RecordKind::Case,
+                case: None,
+                form: None,
+                fields: vec![],
+            },
+        );
+        let delete = op(
+            1,
+            2,
+            20,
+            OpBody::Tombstone {
+                seen: vec![],
+                with_case: false,
+            },
+        );
+        let edit = op(2, 1, 15, set_on("notes", "moved", vec![]));
+        let base = RecordState::replay([&create, &delete, &edit]);
+        assert!(base.has_conflict());
+        let mut seen = base.seen_stamps();
+        seen.push(delete.stamp);
+        let keep = op(3, 1, 30, OpBody::Resolve(Resolution::KeepDeleted { seen }));
+        let restore = op(
+            4,
+            1,
+            31,
+            OpBody::Resolve(Resolution::Restore {
+                tombstones: vec![delete.stamp],
+            }),
+        );
+        let state = same_in_every_order(&[create, delete, edit, keep, restore.clone()]);
+        assert!(state.deleted.is_some());
+        assert!(state.has_conflict(), "the restore was overruled unseen");
+        assert!(
+            state
+                .unseen_by_delete()
+                .iter()
+                .any(|u| *u == Unseen::Restore(restore.stamp))
         );
     }
 }
