@@ -355,6 +355,7 @@ pub(crate) fn sync_report(r: core_sync::SyncReport) -> SyncReport {
         records: r.records,
         conflicted: r.conflicted,
         ahead: r.ahead,
+        refused: r.refused,
     }
 }
 
@@ -385,9 +386,16 @@ pub(crate) fn conflict(c: core_records::Conflict) -> Conflict {
             .into_iter()
             .map(|v| ConflictValue {
                 id: v.id,
+                kind: match v.kind {
+                    core_records::ValueKind::Field => ConflictValueKind::Field,
+                    core_records::ValueKind::Entry => ConflictValueKind::Entry,
+                    core_records::ValueKind::Delete => ConflictValueKind::Delete,
+                    core_records::ValueKind::Restore => ConflictValueKind::Restore,
+                    core_records::ValueKind::Added => ConflictValueKind::Added,
+                },
+                record_id: v.record.to_string(),
                 field: v.field,
                 value: v.value.as_ref().map(answer),
-                deletes: v.deletes,
                 device: v.device.to_string(),
                 time: time(&v.stamp),
                 shown: v.shown,

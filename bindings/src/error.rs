@@ -136,6 +136,10 @@ pub enum SafekeepError {
     /// that arrived), so list the conflicts again.
     #[error("no such open conflict")]
     ConflictNotFound,
+    /// The conflict gained a value since it was listed (an import or sync arrived):
+    /// nothing was decided. List the conflicts again and show the new value.
+    #[error("the conflict changed since it was listed")]
+    ConflictChanged,
     /// The operation was stopped by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -279,6 +283,7 @@ impl From<SyncError> for SafekeepError {
             SyncError::Unauthentic => rejected(BundleProblem::Unauthentic),
             SyncError::Inconsistent(_) => rejected(BundleProblem::Inconsistent),
             SyncError::ConflictNotFound => SafekeepError::ConflictNotFound,
+            SyncError::ConflictChanged => SafekeepError::ConflictChanged,
             SyncError::InvalidInput(what) => SafekeepError::InvalidInput {
                 detail: what.into(),
             },

@@ -404,6 +404,10 @@ pub struct SyncReport {
     /// Changes stamped more than an hour ahead of this device's clock: a phone with a
     /// wrong date. Applied as they are; show it so someone fixes that phone's clock.
     pub ahead: u64,
+    /// Changes claiming to be this device's own that it never made (forged, or made
+    /// by a copy of this vault on another phone): not applied. Worth reporting to the
+    /// coordinator.
+    pub refused: u64,
 }
 
 /// A bundle's header, readable without opening it. Says nothing about records.
@@ -445,18 +449,37 @@ pub enum ConflictSubject {
     Deletion,
 }
 
+/// What a competing value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ConflictValueKind {
+    /// A field's value (`value` null: the field was cleared).
+    Field,
+    /// A log entry (a note, a follow-up) written without knowing of the delete.
+    Entry,
+    /// The delete itself.
+    Delete,
+    /// A coordinator's earlier decision to bring the record back.
+    Restore,
+    /// A record added to the case elsewhere while the case was being deleted
+    /// (`record_id` names it).
+    Added,
+}
+
 /// One of the competing values of a conflict.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ConflictValue {
     /// Short id to choose this value with (the same on every device).
     pub id: String,
-    /// The field it sets (for a deletion conflict, the field edited; `None` for a log
-    /// entry or for the delete itself).
+    /// What it is.
+    pub kind: ConflictValueKind,
+    /// The record it belongs to (32 hex digits): the conflict's record, or a record
+    /// added to a deleted case.
+    pub record_id: String,
+    /// The field it sets (for a deletion conflict, the field edited; null for
+    /// anything else).
     pub field: Option<String>,
-    /// The value (`None`: cleared, or the delete itself).
+    /// The value (null: cleared, or not a field value).
     pub value: Option<Answer>,
-    /// This value is the delete.
-    pub deletes: bool,
     /// The device that wrote it (32 hex digits).
     pub device: String,
     /// When (the writing device's clock).

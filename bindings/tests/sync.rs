@@ -344,8 +344,18 @@ fn invites_and_teams_give_the_errors_a_screen_branches_on() {
     assert_eq!(err.to_string(), "only a coordinator can invite members");
     let moved = newcomer.set_team_server(None).unwrap();
     assert_eq!(moved.server, None);
+    // Only a coordinator resolves: said before anything is looked up.
     assert!(matches!(
         newcomer.resolve(
+            "abc".into(),
+            ResolveChoice::Keep {
+                value_id: "1".into()
+            }
+        ),
+        Err(SafekeepError::NotCoordinator { .. })
+    ));
+    assert!(matches!(
+        coordinator.resolve(
             "abc".into(),
             ResolveChoice::Keep {
                 value_id: "1".into()

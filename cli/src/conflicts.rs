@@ -3,7 +3,7 @@
 //! ids; the decision is an op that reaches the others with the next exchange.
 
 use safekeep_core::forms::{Mode, Problem, ProblemKind, SubmitError, answer_type};
-use safekeep_core::records::{Choice, Conflict, ConflictSubject, ConflictValue};
+use safekeep_core::records::{Choice, Conflict, ConflictSubject, ConflictValue, ValueKind};
 use safekeep_core::sync::{Role, SyncError};
 use safekeep_core::{Value, ValueType, Vault};
 use serde_json::{Value as Json, json};
@@ -31,18 +31,27 @@ fn subject_text(subject: &ConflictSubject) -> &str {
 }
 
 fn value_text(value: &ConflictValue) -> String {
-    let what = if value.deletes {
-        "deleted".to_owned()
-    } else {
-        match &value.value {
-            Some(v) => v.to_string(),
-            None => "cleared".to_owned(),
-        }
+    let shown = || match &value.value {
+        Some(v) => v.to_string(),
+        None => "cleared".to_owned(),
     };
-    match (&value.field, value.deletes) {
-        (_, true) => what,
-        (Some(field), false) => format!("{field} = {what}"),
-        (None, false) => format!("log entry: {what}"),
+    match (value.kind, &value.field) {
+        (ValueKind::Field, Some(field)) => format!("{field} = {}", shown()),
+        (ValueKind::Field, None) => shown(),
+        (ValueKind::Entry, _) => format!("log entry: {}", shown()),
+        (ValueKind::Delete, _) => "deleted".to_owned(),
+        (ValueKind::Restore, _) => "restored by a coordinator".to_owned(),
+        (ValueKind::Added, _) => format!("record {} added to the case", value.record),
+    }
+}
+
+fn kind_name(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::Field => "field",
+        ValueKind::Entry => "entry",
+        ValueKind::Delete => "delete",
+        ValueKind::Restore => "restore",
+        ValueKind::Added => "added",
     }
 }
 
@@ -50,12 +59,14 @@ fn value_entry_json(number: usize, value: &ConflictValue) -> Json {
     json!({
         "id": value.id,
         "number": number,
+        "kind": kind_name(value.kind),
+        "record": value.record.to_string(),
         "device": value.device.to_string(),
         "time": value.stamp.datetime().map(|t| t.to_rfc3339()),
         "shown": value.shown,
         "field": value.field,
-        "deletes": value.deletes,
-        "cleared": !value.deletes && value.value.is_none(),
+        "deletes": value.kind == ValueKind::Delete,
+        "cleared": value.kind == ValueKind::Field && value.value.is_none(),
         "value": value.value.as_ref().map(value_json),
         "type": value.value.as_ref().map(|v| v.value_type().name()),
     })
@@ -232,11 +243,16 @@ pub fn resolve(
         return Err(SyncError::NotCoordinator("resolve conflicts").into());
     }
     let wanted = conflict_id.trim().to_ascii_lowercase();
-    let conflict = vault
-        .conflicts()?
-        .into_iter()
-        .find(|c| c.id == wanted)
-        .ok_or(SyncError::ConflictNotFound)?;
+    let open = vault.conflicts()?;
+    let key = |id: &str| id.split('.').next().unwrap_or_default().to_owned();
+    let conflict = match open.iter().find(|c| c.id == wanted) {
+        Some(found) => found.clone(),
+        // Listed before a value arrived: the decision would retire it unseen.
+        None if open.iter().any(|c| key(&c.id) == key(&wanted)) => {
+            return Err(SyncError::ConflictChanged.into());
+        }
+        None => return Err(SyncError::ConflictNotFound.into()),
+    };
     let (choice, done) = match decision {
         Decision::Keep(chosen) => {
             let kept = chosen.trim().to_ascii_lowercase();

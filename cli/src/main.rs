@@ -32,6 +32,8 @@ const NOT_COORDINATOR: u8 = 9;
 const BUNDLE_REFUSED: u8 = 10;
 /// Exit code: an invite was refused.
 const INVITE_REFUSED: u8 = 11;
+/// Exit code: the conflict changed since it was listed.
+const CONFLICT_CHANGED: u8 = 12;
 
 /// The exit codes, shown at the end of `--help`.
 const EXIT_CODES: &str = "\
@@ -48,7 +50,9 @@ Exit codes:
   9   only the team's coordinator can do this (invite, resolve)
   10  bundle or summary refused: altered, another team's, an unknown key epoch,
       unreadable or from a newer version; nothing was imported
-  11  invite refused: mistyped, wrong secret, or expired";
+  11  invite refused: mistyped, wrong secret, or expired
+  12  the conflict gained a value since it was listed (an import arrived):
+      nothing was decided; list the conflicts again";
 
 /// Safekeep: encrypted, offline case records for anti-trafficking teams.
 #[derive(Parser)]
@@ -432,6 +436,7 @@ impl From<SyncError> for Failure {
             | SyncError::WrongInviteSecret
             | SyncError::InviteExpired => INVITE_REFUSED,
             SyncError::ConflictNotFound | SyncError::UnknownValue(_) => 4,
+            SyncError::ConflictChanged => CONFLICT_CHANGED,
             SyncError::Store(safekeep_core::store::StoreError::Corrupt(_)) => 6,
             _ => 1,
         };

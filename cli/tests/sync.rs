@@ -278,12 +278,25 @@ fn a_conflict_on_a_number_is_resolved_with_a_typed_value_or_by_value_id() {
     ok(safekeep(&coordinator).args(["edit", &id, "-a", "age=20"]));
     exchange(&field, &coordinator, &transfer, "f3");
     exchange(&coordinator, &field, &transfer, "c2");
-    let conflict = conflicts(&field)[0].clone();
+    let listed = conflicts(&field)[0].clone();
+    // The field worker corrects the age again before the coordinator decides on what
+    // was listed: that decision is refused (exit 12), nothing changes.
+    ok(safekeep(&field).args(["edit", &id, "-a", "age=21"]));
+    exchange(&field, &coordinator, &transfer, "f4");
+    let stale = run(safekeep(&coordinator).args([
+        "resolve",
+        listed["id"].as_str().unwrap(),
+        "--keep",
+        "1",
+    ]));
+    assert_eq!(stale.status.code(), Some(12));
+    let conflict = conflicts(&coordinator)[0].clone();
+    assert_ne!(conflict["id"], listed["id"]);
     let field_value = conflict["values"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|v| v["value"] == 19)
+        .find(|v| v["value"] == 21)
         .unwrap();
     ok(safekeep(&coordinator).args([
         "resolve",
@@ -294,7 +307,7 @@ fn a_conflict_on_a_number_is_resolved_with_a_typed_value_or_by_value_id() {
     exchange(&coordinator, &field, &transfer, "c3");
     for vault in [&coordinator, &field] {
         assert_eq!(conflicts(vault), Json::Array(vec![]));
-        assert_eq!(show(vault, &id)["answers"]["age"], 19);
+        assert_eq!(show(vault, &id)["answers"]["age"], 21);
     }
     assert_eq!(show(&coordinator, &id), show(&field, &id));
 }

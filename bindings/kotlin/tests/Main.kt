@@ -15,6 +15,7 @@ import org.safekeep.toLocalDate
 import org.safekeep.ffi.Answer
 import org.safekeep.ffi.BundleProblem
 import org.safekeep.ffi.ConflictSubject
+import org.safekeep.ffi.ConflictValueKind
 import org.safekeep.ffi.FormRef
 import org.safekeep.ffi.NewEntry
 import org.safekeep.ffi.PlatformKeyProvider
@@ -257,16 +258,26 @@ fun twoDevicesExchangeBundlesAndAgreeAfterTheCoordinatorResolves() = runBlocking
             setOf(Answers.text("moved to shelter B"), Answers.text("mother contacted"))) { "values: ${conflict.values}" }
         check(field.get(rekha.recordId).hasConflict) { "flagged on the record" }
 
-        val keep = conflict.values.first { it.value == Answers.text("mother contacted") }
-        expect<SafekeepException.NotCoordinator> { runBlocking { field.resolve(conflict.id, ResolveChoice.Keep(keep.id)) } }
-        coordinator.resolve(conflict.id, ResolveChoice.Keep(keep.id))
-        expect<SafekeepException.ConflictNotFound> { runBlocking { coordinator.resolve(conflict.id, ResolveChoice.Keep(keep.id)) } }
+        // A value that arrives after the listing is never decided unseen.
+        val warning = Answers.text("agent seen near the shelter")
+        field.edit(rekha.recordId, mapOf("notes" to warning))
+        send(field, coordinator)
+        expect<SafekeepException.ConflictChanged> {
+            runBlocking { coordinator.resolve(conflict.id, ResolveChoice.Keep(conflict.values.first().id)) }
+        }
+        val relisted = coordinator.conflicts().single()
+        check(relisted.values.any { it.value == warning && it.kind == ConflictValueKind.FIELD }) { "listed again with the new value: $relisted" }
+
+        val keep = relisted.values.first { it.value == warning }
+        expect<SafekeepException.NotCoordinator> { runBlocking { field.resolve(relisted.id, ResolveChoice.Keep(keep.id)) } }
+        coordinator.resolve(relisted.id, ResolveChoice.Keep(keep.id))
+        expect<SafekeepException.ConflictNotFound> { runBlocking { coordinator.resolve(relisted.id, ResolveChoice.Keep(keep.id)) } }
         send(coordinator, field)
         send(field, coordinator)
         check(coordinator.conflicts().isEmpty() && field.conflicts().isEmpty()) { "no conflicts left" }
         val mine = coordinator.get(rekha.recordId)
         val theirs = field.get(rekha.recordId)
-        check(mine.answers == theirs.answers && mine.answers["notes"] == Answers.text("mother contacted")) { "agree: $mine / $theirs" }
+        check(mine.answers == theirs.answers && mine.answers["notes"] == warning) { "agree: $mine / $theirs" }
         check(!theirs.hasConflict) { "flag cleared" }
         check(coordinator.check().ok && field.check().ok) { "both intact" }
     } }

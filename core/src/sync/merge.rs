@@ -596,8 +596,7 @@ mod tests {
         assert!(
             state
                 .unseen_by_delete()
-                .iter()
-                .any(|u| *u == Unseen::Restore(restore.stamp))
+                .contains(&Unseen::Restore(restore.stamp))
         );
     }
 }

@@ -3,7 +3,7 @@
 // (unlocking derives a key for a fifth of a second by design); passphrases are `Data`
 // that is wiped after use; errors are `SafekeepError` cases (for sync: `NoTeam`,
 // `NotCoordinator`, `InvalidInvite`, `WrongInviteSecret`, `InviteExpired`,
-// `BundleRejected` with a `BundleProblem`, `ConflictNotFound`, ...).
+// `BundleRejected` with a `BundleProblem`, `ConflictNotFound`, `ConflictChanged`, ...).
 
 import Foundation
 

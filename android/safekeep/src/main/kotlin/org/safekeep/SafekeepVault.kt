@@ -48,7 +48,8 @@ import org.safekeep.ffi.createVault
  * `InvalidInput`, `KeyStore`, `Storage`, `Internal`; and for teams and sync `NoTeam`,
  * `AlreadyInTeam`, `NotCoordinator`, `InvalidInvite`, `WrongInviteSecret`,
  * `InviteExpired`, `InvalidSummary`, `BundleRejected` (with a `BundleProblem` reason,
- * nothing applied) and `ConflictNotFound`.
+ * nothing applied), `ConflictNotFound` and `ConflictChanged` (a value arrived since the
+ * conflict was listed: nothing decided, list again).
  *
  * Sync by bundles: the receiving device shows [summary] (a QR code); the sending device
  * passes it to [exportBundles] and hands over the bundles (a file, a nearby share);
