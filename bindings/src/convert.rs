@@ -355,7 +355,7 @@ pub(crate) fn sync_report(r: core_sync::SyncReport) -> SyncReport {
         records: r.records,
         conflicted: r.conflicted,
         ahead: r.ahead,
-        refused: r.refused,
+        own_unknown: r.own_unknown,
     }
 }
 

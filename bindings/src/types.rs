@@ -404,10 +404,11 @@ pub struct SyncReport {
     /// Changes stamped more than an hour ahead of this device's clock: a phone with a
     /// wrong date. Applied as they are; show it so someone fixes that phone's clock.
     pub ahead: u64,
-    /// Changes claiming to be this device's own that it never made (forged, or made
-    /// by a copy of this vault on another phone): not applied. Worth reporting to the
-    /// coordinator.
-    pub refused: u64,
+    /// Changes in this device's name that it has no record of making: made by a copy
+    /// of this vault on another phone, or before a restore from backup. Applied like
+    /// the rest, and this device's numbering skips past them. Worth showing: two
+    /// phones may be sharing one vault.
+    pub own_unknown: u64,
 }
 
 /// A bundle's header, readable without opening it. Says nothing about records.

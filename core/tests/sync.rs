@@ -547,6 +547,23 @@ fn a_record_added_to_a_case_deleted_elsewhere_is_a_conflict() {
         .unwrap();
     assert_eq!(added_value.record, added);
 
+    // A note written on the added submission after the listing changes the conflict:
+    // keeping the delete must not remove it unseen.
+    field
+        .append(added, "notes", text("she asked for her sister"))
+        .unwrap();
+    send(&field, &coordinator);
+    let delete = a[0]
+        .values
+        .iter()
+        .find(|v| v.kind == ValueKind::Delete)
+        .unwrap();
+    assert!(matches!(
+        coordinator.resolve(&a[0].id, Choice::Keep(delete.id.clone())),
+        Err(SyncError::ConflictChanged)
+    ));
+    let a = coordinator.conflicts().unwrap();
+
     // Keeping the delete removes the late submission too, on both devices.
     let delete = a[0]
         .values
@@ -637,30 +654,45 @@ fn keeping_deleted_while_another_coordinator_restores_stays_open() {
 }
 
 #[test]
-fn ops_forged_in_this_devices_name_are_refused_and_the_rest_applied() {
-    let (_d1, _d2, coordinator, field) = team_of_two();
-    identify(&field, "Parveen", "domestic work, Dhaka");
+fn ops_in_this_devices_name_that_it_never_made_never_share_an_id_with_its_own() {
+    let (d1, _d2, coordinator, field) = team_of_two();
+    let (_, id) = identify(&field, "Parveen", "domestic work, Dhaka");
     let mut ops = field
         .outgoing(&coordinator.summary().unwrap(), 1 << 20)
         .unwrap()
         .ops;
     assert_eq!(ops.len(), 2);
-    // A copy of the coordinator's id on an op it never made.
+    // An op in the coordinator's name that it never made (a copy of its vault on
+    // another phone wrote it), as a peer would pass it on.
     let own = coordinator.device_id().unwrap();
-    let mut forged = ops[1].clone();
-    forged.id.device = own;
-    forged.id.seq = 1_000;
-    forged.stamp.device = own;
-    ops.push(forged);
+    let mut copied = ops[1].clone();
+    copied.id.device = own;
+    copied.id.seq = 1_000;
+    copied.stamp.device = own;
+    copied.stamp.counter += 1;
+    ops.push(copied);
     let report = coordinator
         .apply(coordinator.stage(ops.clone()).unwrap())
         .unwrap();
-    assert_eq!((report.applied, report.refused), (2, 1));
+    assert_eq!((report.applied, report.own_unknown), (3, 1));
+    // Its own next op skips past the id that peers hold, also after reopening.
+    let reopened = {
+        drop(coordinator);
+        safekeep_core::Vault::open(
+            d1.path(),
+            safekeep_core::Unlock::Passphrase(&passphrase()),
+            options(),
+        )
+        .unwrap()
+    };
+    set(&reopened, id, "notes", text("sent to the shelter"));
+    let last = reopened.history(id).unwrap().last().unwrap().id;
+    assert_eq!((last.device, last.seq), (own, 1_001));
     // A sequence number no SQLite integer holds is refused outright.
     let mut huge = ops[0].clone();
     huge.id.seq = u64::MAX;
     assert!(matches!(
-        coordinator.stage(vec![huge]),
+        reopened.stage(vec![huge]),
         Err(SyncError::Inconsistent(_))
     ));
 }

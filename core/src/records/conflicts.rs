@@ -121,15 +121,25 @@ fn conflict_key(record: RecordId, subject: &ConflictSubject) -> String {
     sealed::hex(&hasher.finalize().as_bytes()[..6])
 }
 
-/// The key, a dot, and 4 hex digits of the values' revision.
-fn conflict_id(key: &str, values: &[ConflictValue]) -> String {
+/// The key, a dot, and 12 hex digits of the revision: the values listed (their
+/// stamps, kinds and contents) and `context`, the stamps a resolution would also
+/// decide (what a record added to a deleted case has had written to it; the case's
+/// deletes that restoring a record of it withdraws).
+fn conflict_id(key: &str, values: &[ConflictValue], context: &[Stamp]) -> String {
     let mut hasher = blake3::Hasher::new_derive_key("safekeep 2026-11 conflict revision");
     for value in values {
         hasher.update(value.record.as_bytes());
         hasher.update(&stamp_bytes(&value.stamp));
         hasher.update(&[value.kind as u8]);
+        let content = postcard::to_allocvec(&(&value.field, &value.value)).unwrap_or_default();
+        hasher.update(&(content.len() as u64).to_be_bytes());
+        hasher.update(&content);
     }
-    format!("{key}.{}", sealed::hex(&hasher.finalize().as_bytes()[..2]))
+    hasher.update(b"context");
+    for stamp in context {
+        hasher.update(&stamp_bytes(stamp));
+    }
+    format!("{key}.{}", sealed::hex(&hasher.finalize().as_bytes()[..6]))
 }
 
 fn key_of(id: &str) -> &str {
@@ -140,22 +150,26 @@ fn key_of(id: &str) -> &str {
 pub(crate) struct AddedChild {
     pub id: RecordId,
     pub created: Stamp,
+    /// Everything written to it: keeping the delete deletes all of it.
+    pub seen: Vec<Stamp>,
 }
 
 /// The conflicts open on one record. `added` lists, for a deleted case, its records
-/// that no delete covers (added elsewhere while it was being deleted).
+/// that no delete covers (added elsewhere while it was being deleted);
+/// `case_deletes`, for a record of a deleted case, that case's deletes in force.
 pub(crate) fn conflicts_of(
     id: RecordId,
     state: &RecordState,
     added: &[AddedChild],
+    case_deletes: &[Stamp],
 ) -> Vec<Conflict> {
     let Some(header) = state.header.as_ref() else {
         return Vec::new();
     };
-    let make = |subject: ConflictSubject, mut values: Vec<ConflictValue>| {
+    let make = |subject: ConflictSubject, mut values: Vec<ConflictValue>, context: &[Stamp]| {
         values.sort_by_key(|v| (v.stamp, v.record));
         Conflict {
-            id: conflict_id(&conflict_key(id, &subject), &values),
+            id: conflict_id(&conflict_key(id, &subject), &values, context),
             record: id,
             kind: header.kind,
             case: header.case,
@@ -185,7 +199,7 @@ pub(crate) fn conflicts_of(
                 ..value(ValueKind::Field, f.stamp)
             })
             .collect();
-        out.push(make(ConflictSubject::Field(name.clone()), values));
+        out.push(make(ConflictSubject::Field(name.clone()), values, &[]));
     }
     let unseen = state.unseen_by_delete();
     let added: &[AddedChild] = if state.deleted.is_some() { added } else { &[] };
@@ -217,22 +231,25 @@ pub(crate) fn conflicts_of(
                 ..value(ValueKind::Added, child.created)
             });
         }
-        out.push(make(ConflictSubject::Deletion, values));
+        let mut context: Vec<Stamp> = added.iter().flat_map(|c| c.seen.iter().copied()).collect();
+        context.extend_from_slice(case_deletes);
+        // A set: the same on every device whatever order records are stored in.
+        context.sort();
+        context.dedup();
+        out.push(make(ConflictSubject::Deletion, values, &context));
     }
     out
 }
 
 fn pick<'c>(conflict: &'c Conflict, chosen: &str) -> Result<&'c ConflictValue, SyncError> {
     let chosen = chosen.trim().to_ascii_lowercase();
-    if let Ok(n) = chosen.parse::<usize>()
-        && (1..=conflict.values.len()).contains(&n)
-    {
-        return Ok(&conflict.values[n - 1]);
+    if let Some(value) = conflict.values.iter().find(|v| v.id == chosen) {
+        return Ok(value);
     }
-    conflict
-        .values
-        .iter()
-        .find(|v| v.id == chosen)
+    chosen
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| conflict.values.get(n.checked_sub(1)?))
         .ok_or_else(|| SyncError::UnknownValue(conflict.id.clone()))
 }
 
@@ -245,7 +262,10 @@ impl Batch<'_> {
             ConflictSubject::Field(name) => {
                 let value = match choice {
                     Choice::Keep(chosen) => pick(conflict, &chosen)?.value.clone(),
-                    Choice::Value(value) => value,
+                    Choice::Value(value) => {
+                        super::check_values(value.iter())?;
+                        value
+                    }
                 };
                 // Exactly the values listed (the caller checked they are still the heads).
                 let bases = conflict.values.iter().map(|v| v.stamp).collect();
@@ -288,15 +308,13 @@ impl Batch<'_> {
         // Records added to the case elsewhere while it was being deleted go too. (A
         // record deleted with the case that has a conflict of its own stays listed
         // apart: it was not shown here.)
+        // They are deleted as part of the case (restoring the case brings them back).
         for child in added {
             let child_state = sealed::load_state(&self.tx, self.sealer, child)?
                 .ok_or(RecordError::NotFound(child))?;
             let seen = child_state.seen_stamps();
-            self.write(
-                child,
-                child_state,
-                OpBody::Resolve(Resolution::KeepDeleted { seen }),
-            )?;
+            let with_case = true;
+            self.write(child, child_state, OpBody::Tombstone { seen, with_case })?;
         }
         Ok(())
     }
@@ -375,13 +393,20 @@ fn open_conflicts(
         let Some(state) = sealed::load_state(conn, sealer, id)? else {
             continue;
         };
-        let is_case = state.header.as_ref().map(|h| h.kind) == Some(RecordKind::Case);
+        let header = state.header.as_ref();
+        let is_case = header.map(|h| h.kind) == Some(RecordKind::Case);
         let added = if is_case && state.deleted.is_some() {
             added_children(conn, sealer, id)?
         } else {
             Vec::new()
         };
-        out.extend(conflicts_of(id, &state, &added));
+        let case_deletes: Vec<Stamp> = match header.and_then(|h| h.case) {
+            Some(case) if state.deleted.is_some() => sealed::load_state(conn, sealer, case)?
+                .map(|c| c.live_tombstones().map(|(s, _)| *s).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        out.extend(conflicts_of(id, &state, &added, &case_deletes));
     }
     Ok(out)
 }
@@ -401,10 +426,11 @@ fn added_children(
     let mut scratch = zeroize::Zeroizing::new(Vec::new());
     Store::for_each_record(conn, &filter, |row| {
         let (id, state) = sealed::open_state(sealer, row, &mut scratch)?;
-        if let Some(header) = state.header {
+        if let Some(header) = &state.header {
             out.push(AddedChild {
                 id,
                 created: header.created,
+                seen: state.seen_stamps(),
             });
         }
         Ok::<_, RecordError>(())

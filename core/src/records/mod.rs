@@ -227,7 +227,9 @@ fn check_names<'a>(names: impl IntoIterator<Item = &'a String>) -> Result<(), Re
     names.into_iter().try_for_each(|name| check_name(name))
 }
 
-fn check_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<(), RecordError> {
+pub(crate) fn check_values<'a>(
+    values: impl IntoIterator<Item = &'a Value>,
+) -> Result<(), RecordError> {
     if values.into_iter().all(Value::is_well_formed) {
         Ok(())
     } else {
@@ -351,6 +353,16 @@ impl Batch<'_> {
             };
             let conflicted = state.has_conflict() || Store::has_live_child(&self.tx, &case)?;
             Store::set_conflicted(&self.tx, &case, conflicted)?;
+        }
+        Ok(())
+    }
+
+    /// Never issue sequence numbers up to `seq`: ops in this device's name that it
+    /// did not make carry them, and peers that hold those would drop ours as copies.
+    pub(crate) fn skip_seq_through(&mut self, seq: u64) -> Result<(), RecordError> {
+        if seq >= self.next_seq {
+            self.next_seq = seq.saturating_add(1);
+            Store::set_meta(&self.tx, crate::sync::SEQ_FLOOR_KEY, &seq.to_be_bytes())?;
         }
         Ok(())
     }

@@ -63,7 +63,9 @@ pub struct Outgoing {
 pub struct Staged {
     ops: Vec<Op>,
     held: Vec<WireOp>,
-    refused: u64,
+    own_unknown: u64,
+    /// Highest sequence number among them.
+    own_unknown_max: u64,
 }
 
 impl Staged {
@@ -96,17 +98,19 @@ pub struct SyncReport {
     /// Ops stamped more than an hour ahead of this device's clock (a phone with a
     /// wrong date). Applied unchanged; reported so someone fixes that phone's clock.
     pub ahead: u64,
-    /// Ops claiming to be this device's that it never made (forged, or written by a
-    /// copy of this vault on another phone): not applied, and reported, because
-    /// nobody can tell them from this device's own next ops.
-    pub refused: u64,
+    /// Ops in this device's name that it has no record of making: made by a copy of
+    /// this vault on another phone, or before this vault was restored from a backup.
+    /// Applied like the rest (every device must hold the same ops), and this device's
+    /// numbering skips past them so its next ops are never mistaken for them. Worth
+    /// reporting: two phones may be sharing one vault.
+    pub own_unknown: u64,
 }
 
 impl SyncReport {
     fn absorb(&mut self, other: SyncReport) {
         self.received += other.received;
         self.held += other.held;
-        self.refused += other.refused;
+        self.own_unknown += other.own_unknown;
         self.add(Applied {
             new_ops: other.applied,
             duplicates: other.duplicates,
@@ -283,10 +287,8 @@ fn stage_ops(device: DeviceId, next_seq: u64, ops: Vec<WireOp>) -> Result<Staged
             ));
         }
         if wire.id.device == device && wire.id.seq >= next_seq {
-            // Refusing the whole bundle would block every honest op beside it, at
-            // every import, since peers pass such an op on.
-            staged.refused += 1;
-            continue;
+            staged.own_unknown += 1;
+            staged.own_unknown_max = staged.own_unknown_max.max(wire.id.seq);
         }
         match postcard::from_bytes::<OpBody>(&wire.body) {
             Ok(body) => {
@@ -336,11 +338,19 @@ fn apply_staged(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport {
-        received: staged.len() as u64 + staged.refused,
-        refused: staged.refused,
+        received: staged.len() as u64,
+        own_unknown: staged.own_unknown,
         ..SyncReport::default()
     };
-    let Staged { ops, held, .. } = staged;
+    let Staged {
+        ops,
+        held,
+        own_unknown_max,
+        ..
+    } = staged;
+    if own_unknown_max > 0 {
+        b.skip_seq_through(own_unknown_max)?;
+    }
     for wire in &held {
         if b.hold_wire(wire)? {
             report.held += 1;

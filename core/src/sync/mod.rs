@@ -16,3 +16,6 @@ pub use engine::{ExportReport, Outgoing, Staged, Summary, SyncReport};
 pub use error::SyncError;
 pub use op::{FieldSet, Op, OpBody, OpId, Resolution};
 pub use team::{InviteSecret, NewInvite, Role, Team};
+
+/// Meta key: the highest sequence number of this device's own id seen on a refused op.
+pub(crate) const SEQ_FLOOR_KEY: &str = "seq_floor";

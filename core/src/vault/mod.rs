@@ -513,7 +513,12 @@ impl Vault {
                 .map_err(|e| VaultError::Corrupt(e.to_string()))?,
             None => None,
         };
-        let next_seq = last_seq.unwrap_or(0) + 1;
+        // Sequence numbers claimed in this device's name by ops it refused (a copy of
+        // this vault, or a forgery) are never issued here: peers already hold them.
+        let floor = Store::meta(conn, crate::sync::SEQ_FLOOR_KEY)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        let next_seq = last_seq.unwrap_or(0).max(floor) + 1;
         let hlc = Hlc::resume(options.clock.clone(), device, last_op_stamp);
         let form_hasher = KeyedHasher::derive(&data_key, "records.form");
         let epoch = crate::sync::team::load(conn, &sealer)
