@@ -13,6 +13,7 @@ mod forms;
 mod output;
 mod persons;
 mod secrets;
+mod serve;
 mod team;
 
 use std::path::{Path, PathBuf};
@@ -260,6 +261,17 @@ enum Command {
     /// A guided run on a fresh vault with sample records: save, edit, list, check, and
     /// a scan of the vault files for any sample text in clear.
     Demo,
+    /// Run the sync server: a relay that stores and orders sealed bundles it cannot
+    /// read. On first start it prints an operator token once (keep it: registering a
+    /// team needs it) and keeps only its hash.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: std::net::SocketAddr,
+        /// Data directory of the server's store.
+        #[arg(long, default_value = "safekeep-server-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -501,8 +513,10 @@ fn record_id(text: &str) -> CliResult<RecordId> {
 }
 
 fn run(cli: Cli) -> CliResult {
-    if let Command::Demo = cli.command {
-        return demo::run(cli.vault.as_deref());
+    match cli.command {
+        Command::Demo => return demo::run(cli.vault.as_deref()),
+        Command::Serve { listen, data } => return serve::run(listen, data),
+        _ => {}
     }
     let dir = vault_dir(&cli)?;
     match &cli.command {
@@ -756,7 +770,7 @@ fn run(cli: Cli) -> CliResult {
             }
         }
         Command::Forms { command } => forms::run(dir, command)?,
-        Command::Demo => demo::run(Some(dir))?,
+        Command::Demo | Command::Serve { .. } => unreachable!("handled before a vault is needed"),
     }
     Ok(())
 }

@@ -1,0 +1,433 @@
+//! The HTTP API (`docs/server-protocol.md`). Each handler authenticates, checks the
+//! device's team and role, and calls storage off the async workers.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value as JsonValue, json};
+
+use crate::auth::{self, Signed, parse_hex};
+use crate::error::ApiError;
+use crate::limits::{Limits, RateLimiter};
+use crate::metrics::Metrics;
+use crate::protocol;
+use crate::storage::{Device, Role, Storage};
+
+/// What every handler shares.
+pub struct AppState {
+    /// Where everything is kept.
+    pub storage: Arc<dyn Storage>,
+    /// Size and rate limits.
+    pub limits: Limits,
+    /// Per-device request budget.
+    pub rate: RateLimiter,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+}
+
+type Shared = State<Arc<AppState>>;
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn path_and_query(uri: &Uri) -> &str {
+    uri.path_and_query().map_or("/", |p| p.as_str())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is larger than this server accepts",
+            )
+        } else {
+            ApiError::bad_request("the request body could not be read")
+        }
+    })
+}
+
+fn json_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|_| ApiError::bad_request("the JSON body is malformed"))
+}
+
+/// Runs blocking storage work off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request",
+        )
+    })?
+}
+
+/// Authenticates an enrolled device and takes one request from its rate budget.
+async fn signed_device(
+    state: &Arc<AppState>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Device, ApiError> {
+    let (state2, headers, method, pq, body) = (
+        state.clone(),
+        headers.clone(),
+        method.as_str().to_owned(),
+        path_and_query(uri).to_owned(),
+        body.clone(),
+    );
+    let device =
+        blocking(move || auth::device(&*state2.storage, &headers, &method, &pq, &body, now_ms()))
+            .await?;
+    if !state.rate.allow(&device.id, &state.limits) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this device; retry shortly",
+        ));
+    }
+    Ok(device)
+}
+
+fn coordinator(device: &Device) -> Result<(), ApiError> {
+    if device.role == Role::Coordinator {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "only a coordinator's device can do this",
+        ))
+    }
+}
+
+fn counted(state: &AppState, route: &str, result: Result<Response, ApiError>) -> Response {
+    let response = result.unwrap_or_else(IntoResponse::into_response);
+    state.metrics.request(route, response.status().as_u16());
+    tracing::info!(route, status = response.status().as_u16(), "request");
+    response
+}
+
+/// `GET /v1/health`.
+pub async fn health() -> Json<JsonValue> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /metrics`.
+pub async fn metrics(State(state): Shared) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct NewTeam {
+    team: String,
+    device: String,
+    public_key: String,
+}
+
+fn device_json(d: &Device) -> JsonValue {
+    json!({
+        "device": hex(&d.id),
+        "team": hex(&d.team),
+        "role": d.role.name(),
+        "enrolled_ms": d.enrolled_ms,
+        "revoked_ms": d.revoked_ms,
+    })
+}
+
+/// `POST /v1/teams`: the operator registers a team and its coordinator's device.
+pub async fn create_team(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let token = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::unauthenticated("the operator token is missing"))?
+            .trim()
+            .to_owned();
+        let request: NewTeam = json_body(&body)?;
+        let team = parse_hex::<16>(&request.team).ok_or(ApiError::bad_request("bad team id"))?;
+        let id = parse_hex::<16>(&request.device).ok_or(ApiError::bad_request("bad device id"))?;
+        let public_key =
+            parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
+        if ed25519_dalek::VerifyingKey::from_bytes(&public_key).is_err() {
+            return Err(ApiError::bad_request(
+                "the public key is not an Ed25519 key",
+            ));
+        }
+        let storage = state.storage.clone();
+        let device = blocking(move || {
+            let expected = storage
+                .operator()?
+                .ok_or(ApiError::unauthenticated("the operator token is wrong"))?;
+            let given = protocol::token_hash(token.as_bytes());
+            if !constant_time_eq(&given, &expected) {
+                return Err(ApiError::unauthenticated("the operator token is wrong"));
+            }
+            let device = Device {
+                id,
+                team,
+                public_key,
+                role: Role::Coordinator,
+                enrolled_ms: now_ms(),
+                revoked_ms: None,
+            };
+            storage.create_team(&team, &device)?;
+            Ok(device)
+        })
+        .await?;
+        Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
+    }
+    .await;
+    counted(&state, "teams", result)
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Deserialize)]
+struct NewEnrollment {
+    token_hash: String,
+    role: String,
+    expires_ms: u64,
+}
+
+/// `POST /v1/enrollments`: a coordinator lets one more device join, by the hash of a
+/// one-time token carried by the invite.
+pub async fn add_enrollment(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
+        coordinator(&device)?;
+        let request: NewEnrollment = json_body(&body)?;
+        let token_hash =
+            parse_hex::<32>(&request.token_hash).ok_or(ApiError::bad_request("bad token hash"))?;
+        let role = Role::parse(&request.role).ok_or(ApiError::bad_request("unknown role"))?;
+        let storage = state.storage.clone();
+        blocking(move || {
+            Ok(storage.add_enrollment(&device.team, &token_hash, role, request.expires_ms)?)
+        })
+        .await?;
+        Ok((StatusCode::CREATED, Json(json!({ "role": role.name() }))).into_response())
+    }
+    .await;
+    counted(&state, "enrollments", result)
+}
+
+#[derive(Deserialize)]
+struct Enroll {
+    team: String,
+    token: String,
+    public_key: String,
+}
+
+/// `POST /v1/enroll`: a new device joins with an enrollment token, signing the request
+/// with the key it registers (so it holds that key).
+pub async fn enroll(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let request: Enroll = json_body(&body)?;
+        let team = parse_hex::<16>(&request.team).ok_or(ApiError::bad_request("bad team id"))?;
+        let public_key =
+            parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
+        let token_hash = protocol::token_hash(request.token.trim().as_bytes());
+        let (storage, pq, method) = (
+            state.storage.clone(),
+            path_and_query(&uri).to_owned(),
+            method.as_str().to_owned(),
+        );
+        let device = blocking(move || {
+            let signed = Signed::from_headers(&headers)?;
+            signed.verify(&public_key, &*storage, &method, &pq, &body, now_ms())?;
+            let device = Device {
+                id: signed.device,
+                team,
+                public_key,
+                role: Role::Field,
+                enrolled_ms: now_ms(),
+                revoked_ms: None,
+            };
+            Ok(storage.enroll(&team, &token_hash, &device, now_ms())?)
+        })
+        .await?;
+        Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
+    }
+    .await;
+    counted(&state, "enroll", result)
+}
+
+/// The query of a push.
+#[derive(Deserialize)]
+pub struct PushQuery {
+    /// The pushing device's batch number (one bundle per batch).
+    pub batch: u64,
+}
+
+/// `POST /v1/bundles?batch=N`: stores a sealed bundle once per (device, batch).
+pub async fn push(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    query: Result<Query<PushQuery>, QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
+        let Query(PushQuery { batch }) =
+            query.map_err(|_| ApiError::bad_request("the batch number is missing or malformed"))?;
+        if body.is_empty() {
+            return Err(ApiError::bad_request("the bundle is empty"));
+        }
+        let storage = state.storage.clone();
+        let size = body.len();
+        let pushed =
+            blocking(move || Ok(storage.push(&device.team, &device.id, batch, &body, now_ms())?))
+                .await?;
+        if !pushed.duplicate {
+            state.metrics.stored(size);
+        }
+        Ok(Json(json!({ "seq": pushed.seq, "duplicate": pushed.duplicate })).into_response())
+    }
+    .await;
+    counted(&state, "push", result)
+}
+
+/// The query of a pull.
+#[derive(Deserialize)]
+pub struct PullQuery {
+    /// The last team sequence number the device holds.
+    #[serde(default)]
+    pub after: u64,
+    /// How many bundle bytes to send at most (at least one bundle is sent).
+    pub max_bytes: Option<usize>,
+}
+
+/// `GET /v1/bundles?after=N&max_bytes=B`: the team's bundles after a cursor, framed as
+/// `seq (8 bytes BE) ‖ length (4 bytes BE) ‖ bundle`, up to the byte budget; header
+/// `x-safekeep-more: 1` when more follow.
+pub async fn pull(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Response {
+    let result = async {
+        let device = signed_device(&state, &method, &uri, &headers, &Bytes::new()).await?;
+        let Query(PullQuery { after, max_bytes }) =
+            query.map_err(|_| ApiError::bad_request("the query is malformed"))?;
+        let budget = max_bytes
+            .unwrap_or(state.limits.max_pull)
+            .clamp(1, state.limits.max_pull);
+        let storage = state.storage.clone();
+        let (bundles, more) =
+            blocking(move || Ok(storage.pull(&device.team, after, budget)?)).await?;
+        let mut out = Vec::with_capacity(bundles.iter().map(|b| b.body.len() + 12).sum());
+        for bundle in &bundles {
+            out.extend_from_slice(&bundle.seq.to_be_bytes());
+            out.extend_from_slice(&(bundle.body.len() as u32).to_be_bytes());
+            out.extend_from_slice(&bundle.body);
+        }
+        state.metrics.served(out.len());
+        let mut response = out.into_response();
+        response.headers_mut().insert(
+            "x-safekeep-more",
+            HeaderValue::from_static(if more { "1" } else { "0" }),
+        );
+        Ok(response)
+    }
+    .await;
+    counted(&state, "pull", result)
+}
+
+/// `GET /v1/devices`: the team's devices (coordinator only).
+pub async fn devices(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let device = signed_device(&state, &method, &uri, &headers, &Bytes::new()).await?;
+        coordinator(&device)?;
+        let storage = state.storage.clone();
+        let list = blocking(move || Ok(storage.devices(&device.team)?)).await?;
+        Ok(
+            Json(json!({ "devices": list.iter().map(device_json).collect::<Vec<_>>() }))
+                .into_response(),
+        )
+    }
+    .await;
+    counted(&state, "devices", result)
+}
+
+/// `POST /v1/devices/{id}/revoke`: removes a device from the team (coordinator only).
+/// Its next request is answered with the wipe instruction and nothing else.
+pub async fn revoke(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
+        coordinator(&device)?;
+        let target = parse_hex::<16>(&id).ok_or(ApiError::bad_request("bad device id"))?;
+        if target == device.id {
+            return Err(ApiError::bad_request("a device cannot revoke itself"));
+        }
+        let storage = state.storage.clone();
+        let found = blocking(move || Ok(storage.revoke(&device.team, &target, now_ms())?)).await?;
+        if !found {
+            return Err(ApiError::not_found("no such device in this team"));
+        }
+        Ok(Json(json!({ "revoked": hex(&target) })).into_response())
+    }
+    .await;
+    counted(&state, "revoke", result)
+}

@@ -1,0 +1,132 @@
+//! The Safekeep sync relay. Devices push sealed bundles and pull the bundles of their
+//! team after a cursor; the server orders them (one sequence per team), authenticates
+//! every request by the device's Ed25519 key, and enforces size and rate limits. It
+//! never receives a team key or a data key: what it stores is ciphertext and the
+//! routing metadata needed to hand it on (team, device, batch number, size, time).
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod limits;
+pub mod metrics;
+pub mod protocol;
+pub mod storage;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use zeroize::Zeroizing;
+
+use crate::api::AppState;
+use crate::limits::{Limits, RateLimiter};
+use crate::storage::{SqliteStorage, Storage, StorageError};
+
+/// How to run a server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory for the embedded store.
+    pub data: PathBuf,
+    /// Limits on requests.
+    pub limits: Limits,
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The address could not be bound, or serving failed.
+    #[error("network: {0}")]
+    Io(#[from] std::io::Error),
+    /// No random bytes for the operator token.
+    #[error("no random generator")]
+    Random,
+}
+
+/// The routes over a state.
+pub fn router(state: Arc<AppState>) -> Router {
+    let max_body = state.limits.max_body;
+    Router::new()
+        .route("/v1/health", get(api::health))
+        .route("/metrics", get(api::metrics))
+        .route("/v1/teams", post(api::create_team))
+        .route("/v1/enrollments", post(api::add_enrollment))
+        .route("/v1/enroll", post(api::enroll))
+        .route("/v1/bundles", post(api::push).get(api::pull))
+        .route("/v1/devices", get(api::devices))
+        .route("/v1/devices/{id}/revoke", post(api::revoke))
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// Creates the operator token on first start: returns it (to print once) when new;
+/// only its hash is kept.
+pub fn init_operator(storage: &dyn Storage) -> Result<Option<Zeroizing<String>>, ServerError> {
+    if storage.operator()?.is_some() {
+        return Ok(None);
+    }
+    let mut raw = Zeroizing::new([0u8; 24]);
+    getrandom::fill(raw.as_mut()).map_err(|_| ServerError::Random)?;
+    let token = Zeroizing::new(format!(
+        "skop_{}",
+        raw.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ));
+    let created = storage.init_operator(&protocol::token_hash(token.as_bytes()))?;
+    Ok(created.then_some(token))
+}
+
+/// Opens the store, binds, and serves until the process ends. `started` is called
+/// once listening, with the bound address and the new operator token on first start.
+pub async fn run(
+    config: Config,
+    started: impl FnOnce(SocketAddr, Option<Zeroizing<String>>),
+) -> Result<(), ServerError> {
+    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&config.data)?);
+    let token = init_operator(&*storage)?;
+    let state = Arc::new(AppState {
+        storage,
+        limits: config.limits,
+        rate: RateLimiter::default(),
+        metrics: metrics::Metrics::default(),
+    });
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    started(addr, token);
+    axum::serve(listener, router(state)).await?;
+    Ok(())
+}
+
+/// Runs the server in the foreground as a command does: logs to stderr (structured, no
+/// personal data: there is none to log), the operator token (first start only) and the
+/// address on stdout, then serves until the process is stopped.
+pub fn serve_forever(config: Config) -> Result<(), ServerError> {
+    use std::io::Write;
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(run(config, |addr, token| {
+        let mut out = std::io::stdout().lock();
+        if let Some(token) = token {
+            let _ = writeln!(
+                out,
+                "operator token (shown once; only its hash is kept): {}",
+                token.as_str()
+            );
+        }
+        let _ = writeln!(out, "listening on {addr}");
+        let _ = out.flush();
+    }))
+}

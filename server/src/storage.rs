@@ -1,0 +1,505 @@
+//! What the server keeps: teams, enrolled devices (public keys and roles), enrollment
+//! tokens (hashed), sealed bundles with their team sequence numbers, and recently used
+//! request nonces. Nothing here can be decrypted with anything the server has.
+//!
+//! One trait, so the same handlers run on the embedded SQLite store and (for
+//! deployments that outgrow one machine) on PostgreSQL.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// A 16-byte id (team or device).
+pub type Id = [u8; 16];
+
+/// What a device may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Records identifications in the field.
+    Field,
+    /// Logs restoration services.
+    Aftercare,
+    /// Enrolls and revokes devices, resolves conflicts.
+    Coordinator,
+}
+
+impl Role {
+    /// The role's name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Field => "field",
+            Role::Aftercare => "aftercare",
+            Role::Coordinator => "coordinator",
+        }
+    }
+
+    /// Parses a name given by [`Role::name`].
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "field" => Some(Role::Field),
+            "aftercare" => Some(Role::Aftercare),
+            "coordinator" => Some(Role::Coordinator),
+            _ => None,
+        }
+    }
+}
+
+/// An enrolled device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Its id.
+    pub id: Id,
+    /// Its team.
+    pub team: Id,
+    /// Its Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// Its role.
+    pub role: Role,
+    /// When it enrolled (ms since the epoch).
+    pub enrolled_ms: u64,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<u64>,
+}
+
+/// A stored bundle, as pulled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBundle {
+    /// Its place in the team's order.
+    pub seq: u64,
+    /// The sealed bytes, as pushed.
+    pub body: Vec<u8>,
+}
+
+/// What a push did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pushed {
+    /// The bundle's team sequence number.
+    pub seq: u64,
+    /// The same bundle had already been pushed (nothing stored).
+    pub duplicate: bool,
+}
+
+/// A storage failure or a refusal that depends on stored state.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The team already exists.
+    #[error("the team is already registered")]
+    TeamExists,
+    /// The device id is already enrolled.
+    #[error("the device is already enrolled")]
+    DeviceExists,
+    /// No unused, unexpired enrollment token with this hash for this team.
+    #[error("the enrollment token is unknown, used or expired")]
+    BadEnrollment,
+    /// The device pushed a different bundle under a batch number it already used.
+    #[error("this batch number was already used for a different bundle")]
+    BatchReused,
+    /// The database failed.
+    #[error("storage failed: {0}")]
+    Database(String),
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Database(e.to_string())
+    }
+}
+
+/// The server's storage. Calls block; the handlers run them off the async workers.
+pub trait Storage: Send + Sync + 'static {
+    /// Stores the operator token's hash unless one is stored; true when stored now.
+    fn init_operator(&self, token_hash: &[u8; 32]) -> Result<bool, StorageError>;
+    /// The operator token's hash.
+    fn operator(&self) -> Result<Option<[u8; 32]>, StorageError>;
+    /// Registers a team and its first (coordinator) device.
+    fn create_team(&self, team: &Id, coordinator: &Device) -> Result<(), StorageError>;
+    /// A device by id.
+    fn device(&self, id: &Id) -> Result<Option<Device>, StorageError>;
+    /// The devices of a team, by enrollment time.
+    fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError>;
+    /// Adds an enrollment token (its hash) for `role`, valid until `expires_ms`.
+    fn add_enrollment(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        role: Role,
+        expires_ms: u64,
+    ) -> Result<(), StorageError>;
+    /// Uses an enrollment token once: enrolls `device` (id and key) with the token's
+    /// role. The role given in `device` is ignored.
+    fn enroll(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        device: &Device,
+        now_ms: u64,
+    ) -> Result<Device, StorageError>;
+    /// Marks a device of `team` revoked; false when no such device.
+    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError>;
+    /// Stores a bundle once per (device, batch), giving it the team's next sequence
+    /// number in the same transaction.
+    fn push(
+        &self,
+        team: &Id,
+        device: &Id,
+        batch: u64,
+        body: &[u8],
+        now_ms: u64,
+    ) -> Result<Pushed, StorageError>;
+    /// Bundles of `team` after `after`, in order, up to about `max_bytes` (at least
+    /// one), and whether more follow.
+    fn pull(
+        &self,
+        team: &Id,
+        after: u64,
+        max_bytes: usize,
+    ) -> Result<(Vec<StoredBundle>, bool), StorageError>;
+    /// Records a request nonce; false when the device already used it. Nonces older
+    /// than `forget_before_ms` are dropped.
+    fn use_nonce(
+        &self,
+        device: &Id,
+        nonce: &[u8; 16],
+        now_ms: u64,
+        forget_before_ms: u64,
+    ) -> Result<bool, StorageError>;
+}
+
+/// The embedded store: one SQLite file in the data directory.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS operator (
+    one        INTEGER PRIMARY KEY CHECK (one = 1),
+    token_hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS teams (
+    id         BLOB PRIMARY KEY,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id          BLOB PRIMARY KEY,
+    team        BLOB NOT NULL REFERENCES teams (id),
+    public_key  BLOB NOT NULL,
+    role        TEXT NOT NULL,
+    enrolled_ms INTEGER NOT NULL,
+    revoked_ms  INTEGER
+);
+CREATE INDEX IF NOT EXISTS devices_by_team ON devices (team, enrolled_ms);
+CREATE TABLE IF NOT EXISTS enrollments (
+    token_hash BLOB PRIMARY KEY,
+    team       BLOB NOT NULL REFERENCES teams (id),
+    role       TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    used_by    BLOB
+);
+CREATE TABLE IF NOT EXISTS bundles (
+    team        BLOB NOT NULL,
+    seq         INTEGER NOT NULL,
+    device      BLOB NOT NULL,
+    batch       INTEGER NOT NULL,
+    body_hash   BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    body        BLOB NOT NULL,
+    PRIMARY KEY (team, seq),
+    UNIQUE (device, batch)
+);
+CREATE TABLE IF NOT EXISTS nonces (
+    device  BLOB NOT NULL,
+    nonce   BLOB NOT NULL,
+    used_ms INTEGER NOT NULL,
+    PRIMARY KEY (device, nonce)
+);
+CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces (used_ms);
+";
+
+fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
+    Role::parse(name).ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))
+}
+
+fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    let role: String = r.get(3)?;
+    Ok(Device {
+        id: r.get(0)?,
+        team: r.get(1)?,
+        public_key: r.get(2)?,
+        role: role_of(&role)?,
+        enrolled_ms: r.get::<_, i64>(4)? as u64,
+        revoked_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+    })
+}
+
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms";
+
+fn ms(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+impl SqliteStorage {
+    /// Opens (creating) `server.sqlite` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Database(e.to_string()))?;
+        let conn = Connection::open(dir.join("server.sqlite"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StorageError::Database("a request failed while writing".into()))?;
+        f(&mut conn)
+    }
+}
+
+fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), StorageError> {
+    let added = conn.execute(
+        "INSERT INTO devices (id, team, public_key, role, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            device.id,
+            device.team,
+            device.public_key,
+            role.name(),
+            ms(device.enrolled_ms)
+        ],
+    )?;
+    if added == 0 {
+        return Err(StorageError::DeviceExists);
+    }
+    Ok(())
+}
+
+impl Storage for SqliteStorage {
+    fn init_operator(&self, token_hash: &[u8; 32]) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "INSERT INTO operator (one, token_hash) VALUES (1, ?1) ON CONFLICT DO NOTHING",
+                [token_hash],
+            )? == 1)
+        })
+    }
+
+    fn operator(&self) -> Result<Option<[u8; 32]>, StorageError> {
+        self.with(|c| {
+            Ok(
+                c.query_row("SELECT token_hash FROM operator", [], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn create_team(&self, team: &Id, coordinator: &Device) -> Result<(), StorageError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let added = tx.execute(
+                "INSERT INTO teams (id, created_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![team, ms(coordinator.enrolled_ms)],
+            )?;
+            if added == 0 {
+                return Err(StorageError::TeamExists);
+            }
+            insert_device(&tx, coordinator, Role::Coordinator)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn device(&self, id: &Id) -> Result<Option<Device>, StorageError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+                [id],
+                device_from_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE team = ?1 ORDER BY enrolled_ms, id"
+            ))?;
+            let rows = stmt.query_map([team], device_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn add_enrollment(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        role: Role,
+        expires_ms: u64,
+    ) -> Result<(), StorageError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO enrollments (token_hash, team, role, expires_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![token_hash, team, role.name(), ms(expires_ms)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn enroll(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        device: &Device,
+        now_ms: u64,
+    ) -> Result<Device, StorageError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let role: Option<String> = tx
+                .query_row(
+                    "SELECT role FROM enrollments
+                     WHERE token_hash = ?1 AND team = ?2 AND used_by IS NULL AND expires_ms > ?3",
+                    params![token_hash, team, ms(now_ms)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let role = role
+                .as_deref()
+                .and_then(Role::parse)
+                .ok_or(StorageError::BadEnrollment)?;
+            insert_device(&tx, device, role)?;
+            tx.execute(
+                "UPDATE enrollments SET used_by = ?2 WHERE token_hash = ?1",
+                params![token_hash, device.id],
+            )?;
+            tx.commit()?;
+            Ok(Device {
+                role,
+                ..device.clone()
+            })
+        })
+    }
+
+    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
+        self.with(|c| {
+            let found = c.execute(
+                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?3) WHERE id = ?1 AND team = ?2",
+                params![device, team, ms(now_ms)],
+            )?;
+            Ok(found == 1)
+        })
+    }
+
+    fn push(
+        &self,
+        team: &Id,
+        device: &Id,
+        batch: u64,
+        body: &[u8],
+        now_ms: u64,
+    ) -> Result<Pushed, StorageError> {
+        let hash = blake3::hash(body);
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing: Option<(i64, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT seq, body_hash FROM bundles WHERE device = ?1 AND batch = ?2",
+                    params![device, ms(batch)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((seq, stored_hash)) = existing {
+                if stored_hash != hash.as_bytes() {
+                    return Err(StorageError::BatchReused);
+                }
+                return Ok(Pushed {
+                    seq: seq as u64,
+                    duplicate: true,
+                });
+            }
+            let seq: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM bundles WHERE team = ?1",
+                [team],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    team,
+                    seq,
+                    device,
+                    ms(batch),
+                    hash.as_bytes(),
+                    body.len() as i64,
+                    ms(now_ms),
+                    body
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Pushed {
+                seq: seq as u64,
+                duplicate: false,
+            })
+        })
+    }
+
+    fn pull(
+        &self,
+        team: &Id,
+        after: u64,
+        max_bytes: usize,
+    ) -> Result<(Vec<StoredBundle>, bool), StorageError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, body FROM bundles WHERE team = ?1 AND seq > ?2 ORDER BY seq",
+            )?;
+            let mut rows = stmt.query(params![team, ms(after)])?;
+            let mut out = Vec::new();
+            let mut size = 0usize;
+            while let Some(row) = rows.next()? {
+                if size >= max_bytes && !out.is_empty() {
+                    return Ok((out, true));
+                }
+                let body: Vec<u8> = row.get(1)?;
+                size += body.len();
+                out.push(StoredBundle {
+                    seq: row.get::<_, i64>(0)? as u64,
+                    body,
+                });
+            }
+            Ok((out, false))
+        })
+    }
+
+    fn use_nonce(
+        &self,
+        device: &Id,
+        nonce: &[u8; 16],
+        now_ms: u64,
+        forget_before_ms: u64,
+    ) -> Result<bool, StorageError> {
+        self.with(|c| {
+            c.prepare_cached("DELETE FROM nonces WHERE used_ms < ?1")?
+                .execute([ms(forget_before_ms)])?;
+            let added = c
+                .prepare_cached(
+                    "INSERT INTO nonces (device, nonce, used_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![device, nonce, ms(now_ms)])?;
+            Ok(added == 1)
+        })
+    }
+}

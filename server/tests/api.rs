@@ -1,0 +1,468 @@
+//! The relay through real HTTP on 127.0.0.1: a real `safekeep-server` process, devices
+//! that sign with real Ed25519 keys. Team registration with the operator token,
+//! enrollment by one-time token, idempotent push with a per-team order, pull by cursor
+//! and budget, and every refusal: unsigned, tampered, replayed, stale, wrong team,
+//! wrong role, revoked, oversized.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use ed25519_dalek::{Signer, SigningKey};
+use safekeep_server::protocol;
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    token: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(data: &Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_safekeep-server"))
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Owned by the guard from here on: killed and waited for even if a test fails.
+    let mut server = Server {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        token: None,
+    };
+    let mut lines = BufReader::new(server.child.stdout.take().unwrap()).lines();
+    loop {
+        let line = lines.next().expect("the server printed nothing").unwrap();
+        if let Some(t) = line.strip_prefix("operator token (shown once; only its hash is kept): ") {
+            server.token = Some(t.to_owned());
+        } else if let Some(addr) = line.strip_prefix("listening on ") {
+            server.addr = addr.parse().unwrap();
+            return server;
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).unwrap();
+    out
+}
+
+struct Device {
+    id: [u8; 16],
+    key: SigningKey,
+}
+
+impl Device {
+    fn new() -> Self {
+        Self {
+            id: random(),
+            key: SigningKey::from_bytes(&random()),
+        }
+    }
+
+    fn public(&self) -> String {
+        hex(self.key.verifying_key().as_bytes())
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+struct Answer {
+    status: u16,
+    body: Vec<u8>,
+    more: Option<String>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+
+    fn code(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// The signature headers for a request, at `time_ms` with a fresh nonce.
+fn signature(
+    device: &Device,
+    method: &str,
+    pq: &str,
+    body: &[u8],
+    time_ms: u64,
+) -> Vec<(String, String)> {
+    let nonce = hex(&random::<16>());
+    let text = protocol::signed_text(method, pq, body, time_ms, &nonce);
+    vec![
+        (protocol::DEVICE.into(), hex(&device.id)),
+        (protocol::TIME.into(), time_ms.to_string()),
+        (protocol::NONCE.into(), nonce),
+        (
+            protocol::SIGNATURE.into(),
+            hex(&device.key.sign(text.as_bytes()).to_bytes()),
+        ),
+    ]
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn send(
+    server: &Server,
+    method: &str,
+    pq: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Answer {
+    let url = format!("http://{}{pq}", server.addr);
+    let agent = agent();
+    let result = match method {
+        "GET" => {
+            let mut req = agent.get(&url);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.call()
+        }
+        _ => {
+            let mut req = agent.post(&url);
+            for (k, v) in headers {
+                req = req.header(k, v);
+            }
+            req.send(body)
+        }
+    };
+    let mut response = result.unwrap();
+    Answer {
+        status: response.status().as_u16(),
+        more: response
+            .headers()
+            .get("x-safekeep-more")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap(),
+    }
+}
+
+fn signed(server: &Server, device: &Device, method: &str, pq: &str, body: &[u8]) -> Answer {
+    send(
+        server,
+        method,
+        pq,
+        &signature(device, method, pq, body, now_ms()),
+        body,
+    )
+}
+
+fn create_team(server: &Server, team: &[u8; 16], coordinator: &Device) -> Answer {
+    let body = json!({"team": hex(team), "device": hex(&coordinator.id), "public_key": coordinator.public()});
+    let auth = vec![(
+        "authorization".to_owned(),
+        format!("Bearer {}", server.token.as_deref().unwrap()),
+    )];
+    send(
+        server,
+        "POST",
+        "/v1/teams",
+        &auth,
+        body.to_string().as_bytes(),
+    )
+}
+
+fn enroll(server: &Server, team: &[u8; 16], coordinator: &Device, role: &str) -> Device {
+    let token = hex(&random::<24>());
+    let body = json!({
+        "token_hash": hex(&protocol::token_hash(token.as_bytes())),
+        "role": role,
+        "expires_ms": now_ms() + 60_000,
+    });
+    let added = signed(
+        server,
+        coordinator,
+        "POST",
+        "/v1/enrollments",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(added.status, 201, "{:?}", added.json());
+    let device = Device::new();
+    let body = json!({"team": hex(team), "token": token, "public_key": device.public()});
+    let joined = signed(
+        server,
+        &device,
+        "POST",
+        "/v1/enroll",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(joined.status, 201, "{:?}", joined.json());
+    assert_eq!(joined.json()["role"], role);
+    // A token enrolls one device only.
+    let again = Device::new();
+    let body = json!({"team": hex(team), "token": token, "public_key": again.public()});
+    let reused = signed(
+        server,
+        &again,
+        "POST",
+        "/v1/enroll",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(
+        (reused.status, reused.code().as_str()),
+        (403, "bad_enrollment")
+    );
+    device
+}
+
+/// Splits a pull answer into (seq, bundle) pairs.
+fn frames(mut body: &[u8]) -> Vec<(u64, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !body.is_empty() {
+        let seq = u64::from_be_bytes(body[..8].try_into().unwrap());
+        let len = u32::from_be_bytes(body[8..12].try_into().unwrap()) as usize;
+        out.push((seq, body[12..12 + len].to_vec()));
+        body = &body[12 + len..];
+    }
+    out
+}
+
+#[test]
+fn devices_push_and_pull_their_team_s_bundles_in_one_order() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    assert!(
+        server
+            .token
+            .as_deref()
+            .is_some_and(|t| t.starts_with("skop_"))
+    );
+    let health = send(&server, "GET", "/v1/health", &[], b"");
+    assert_eq!(
+        (health.status, health.json()["status"].clone()),
+        (200, json!("ok"))
+    );
+
+    let team = random::<16>();
+    let coordinator = Device::new();
+    assert_eq!(create_team(&server, &team, &coordinator).status, 201);
+    assert_eq!(create_team(&server, &team, &coordinator).status, 409);
+    let field = enroll(&server, &team, &coordinator, "field");
+
+    // Pushes are ordered per team and idempotent by (device, batch).
+    let one = b"sealed bundle one".to_vec();
+    let two = b"sealed bundle two, a little longer".to_vec();
+    let pushed = signed(&server, &field, "POST", "/v1/bundles?batch=1", &one);
+    assert_eq!(pushed.json(), json!({"seq": 1, "duplicate": false}));
+    let again = signed(&server, &field, "POST", "/v1/bundles?batch=1", &one);
+    assert_eq!(again.json(), json!({"seq": 1, "duplicate": true}));
+    let reused = signed(&server, &field, "POST", "/v1/bundles?batch=1", &two);
+    assert_eq!(reused.status, 409);
+    let second = signed(&server, &coordinator, "POST", "/v1/bundles?batch=1", &two);
+    assert_eq!(second.json()["seq"], 2);
+
+    let all = signed(&server, &coordinator, "GET", "/v1/bundles?after=0", b"");
+    assert_eq!(all.status, 200);
+    assert_eq!(frames(&all.body), vec![(1, one.clone()), (2, two.clone())]);
+    assert_eq!(all.more.as_deref(), Some("0"));
+    // A small budget: one bundle at a time, resumed by cursor.
+    let first = signed(
+        &server,
+        &field,
+        "GET",
+        "/v1/bundles?after=0&max_bytes=1",
+        b"",
+    );
+    assert_eq!(frames(&first.body), vec![(1, one)]);
+    assert_eq!(first.more.as_deref(), Some("1"));
+    let rest = signed(
+        &server,
+        &field,
+        "GET",
+        "/v1/bundles?after=1&max_bytes=1",
+        b"",
+    );
+    assert_eq!(frames(&rest.body), vec![(2, two)]);
+    assert_eq!(rest.more.as_deref(), Some("0"));
+
+    // The store survives a restart; the operator token is not shown again.
+    drop(server);
+    let server = start(data.path());
+    assert!(server.token.is_none());
+    let after = signed(&server, &field, "GET", "/v1/bundles?after=0", b"");
+    assert_eq!(frames(&after.body).len(), 2);
+    let metrics = send(&server, "GET", "/metrics", &[], b"");
+    assert!(String::from_utf8_lossy(&metrics.body).contains("safekeep_requests_total"));
+}
+
+#[test]
+fn unsigned_tampered_replayed_stale_and_foreign_requests_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let (team_a, team_b) = (random::<16>(), random::<16>());
+    let (coord_a, coord_b) = (Device::new(), Device::new());
+    assert_eq!(create_team(&server, &team_a, &coord_a).status, 201);
+    assert_eq!(create_team(&server, &team_b, &coord_b).status, 201);
+    let field_a = enroll(&server, &team_a, &coord_a, "field");
+    let secret = b"team A's sealed bundle".to_vec();
+    assert_eq!(
+        signed(&server, &field_a, "POST", "/v1/bundles?batch=1", &secret).status,
+        200
+    );
+
+    // A wrong operator token registers nothing.
+    let stranger = Device::new();
+    let body = json!({"team": hex(&random::<16>()), "device": hex(&stranger.id), "public_key": stranger.public()});
+    let auth = vec![("authorization".to_owned(), "Bearer skop_wrong".to_owned())];
+    let refused = send(
+        &server,
+        "POST",
+        "/v1/teams",
+        &auth,
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (401, "unauthenticated")
+    );
+
+    let pq = "/v1/bundles?batch=2";
+    let body = b"another bundle".to_vec();
+    // Unsigned.
+    let unsigned = send(&server, "POST", pq, &[], &body);
+    assert_eq!(
+        (unsigned.status, unsigned.code().as_str()),
+        (401, "unauthenticated")
+    );
+    // Signed over another body.
+    let headers = signature(&field_a, "POST", pq, b"what was signed", now_ms());
+    assert_eq!(send(&server, "POST", pq, &headers, &body).status, 401);
+    // Signed for another path.
+    let headers = signature(&field_a, "POST", "/v1/bundles?batch=3", &body, now_ms());
+    assert_eq!(send(&server, "POST", pq, &headers, &body).status, 401);
+    // Signed by an unknown device.
+    assert_eq!(signed(&server, &stranger, "POST", pq, &body).status, 401);
+    // Replayed: the same request twice.
+    let headers = signature(&field_a, "POST", pq, &body, now_ms());
+    assert_eq!(send(&server, "POST", pq, &headers, &body).status, 200);
+    let replay = send(&server, "POST", pq, &headers, &body);
+    assert_eq!((replay.status, replay.code().as_str()), (401, "replayed"));
+    // Stale: signed ten minutes ago.
+    let headers = signature(
+        &field_a,
+        "GET",
+        "/v1/bundles?after=0",
+        b"",
+        now_ms() - 600_000,
+    );
+    let stale = send(&server, "GET", "/v1/bundles?after=0", &headers, b"");
+    assert_eq!((stale.status, stale.code().as_str()), (401, "stale"));
+    // Oversized.
+    let huge = vec![7u8; 9 * 1024 * 1024];
+    let too_big = signed(&server, &field_a, "POST", "/v1/bundles?batch=4", &huge);
+    assert_eq!(
+        (too_big.status, too_big.code().as_str()),
+        (413, "too_large")
+    );
+    // Malformed.
+    let malformed = signed(&server, &coord_a, "POST", "/v1/enrollments", b"{not json");
+    assert_eq!(
+        (malformed.status, malformed.code().as_str()),
+        (400, "bad_request")
+    );
+
+    // Team B sees none of team A's bundles, and cannot revoke A's devices.
+    let pulled = signed(&server, &coord_b, "GET", "/v1/bundles?after=0", b"");
+    assert!(frames(&pulled.body).is_empty());
+    let path = format!("/v1/devices/{}/revoke", hex(&field_a.id));
+    assert_eq!(signed(&server, &coord_b, "POST", &path, b"").status, 404);
+    // Only a coordinator lists or revokes.
+    assert_eq!(
+        signed(&server, &field_a, "GET", "/v1/devices", b"").status,
+        403
+    );
+    let listed = signed(&server, &coord_a, "GET", "/v1/devices", b"").json();
+    assert_eq!(listed["devices"].as_array().unwrap().len(), 2);
+
+    // Refused requests stored nothing: team A holds its two bundles.
+    let a = signed(&server, &coord_a, "GET", "/v1/bundles?after=0", b"");
+    assert_eq!(frames(&a.body).len(), 2);
+}
+
+#[test]
+fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let team = random::<16>();
+    let coordinator = Device::new();
+    assert_eq!(create_team(&server, &team, &coordinator).status, 201);
+    let field = enroll(&server, &team, &coordinator, "field");
+    let aftercare = enroll(&server, &team, &coordinator, "aftercare");
+    assert_eq!(
+        signed(&server, &field, "POST", "/v1/bundles?batch=1", b"sealed").status,
+        200
+    );
+
+    let path = format!("/v1/devices/{}/revoke", hex(&field.id));
+    assert_eq!(signed(&server, &aftercare, "POST", &path, b"").status, 403);
+    assert_eq!(
+        signed(&server, &coordinator, "POST", &path, b"").status,
+        200
+    );
+    for (method, pq, body) in [
+        ("GET", "/v1/bundles?after=0", &b""[..]),
+        ("POST", "/v1/bundles?batch=2", &b"more"[..]),
+    ] {
+        let answer = signed(&server, &field, method, pq, body);
+        assert_eq!((answer.status, answer.code().as_str()), (410, "revoked"));
+        assert!(frames_or_empty(&answer).is_empty());
+    }
+    let listed = signed(&server, &coordinator, "GET", "/v1/devices", b"").json();
+    let revoked: Vec<&Value> = listed["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| !d["revoked_ms"].is_null())
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0]["device"], hex(&field.id));
+    // The others go on.
+    assert_eq!(
+        signed(&server, &aftercare, "GET", "/v1/bundles?after=0", b"").status,
+        200
+    );
+}
+
+/// A refusal's body is a JSON error, never bundle frames.
+fn frames_or_empty(answer: &Answer) -> Vec<u8> {
+    let json = answer.json();
+    assert!(json.get("error").is_some());
+    Vec::new()
+}
