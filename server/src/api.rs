@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
 use crate::protocol;
-use crate::storage::{Device, Role, Storage};
+use crate::storage::{Device, Role, Storage, StorageError};
 
 /// What every handler shares.
 pub struct AppState {
@@ -93,17 +93,19 @@ async fn signed_device(
         path_and_query(uri).to_owned(),
         body.clone(),
     );
-    let device =
-        blocking(move || auth::device(&*state2.storage, &headers, &method, &pq, &body, now_ms()))
-            .await?;
-    if !state.rate.allow(&device.id, &state.limits) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many requests from this device; retry shortly",
-        ));
-    }
-    Ok(device)
+    blocking(move || {
+        let limits = state2.limits;
+        auth::device(
+            &*state2.storage,
+            &headers,
+            &method,
+            &pq,
+            &body,
+            now_ms(),
+            |id| state2.rate.allow(id, &limits),
+        )
+    })
+    .await
 }
 
 fn coordinator(device: &Device) -> Result<(), ApiError> {
@@ -237,6 +239,11 @@ pub async fn add_enrollment(
         let token_hash =
             parse_hex::<32>(&request.token_hash).ok_or(ApiError::bad_request("bad token hash"))?;
         let role = Role::parse(&request.role).ok_or(ApiError::bad_request("unknown role"))?;
+        if request.expires_ms > now_ms().saturating_add(protocol::MAX_ENROLLMENT_MS) {
+            return Err(ApiError::bad_request(
+                "an enrollment token is valid for 30 days at most",
+            ));
+        }
         let storage = state.storage.clone();
         blocking(move || {
             Ok(storage.add_enrollment(&device.team, &token_hash, role, request.expires_ms)?)
@@ -271,23 +278,36 @@ pub async fn enroll(
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
         let token_hash = protocol::token_hash(request.token.trim().as_bytes());
-        let (storage, pq, method) = (
-            state.storage.clone(),
-            path_and_query(&uri).to_owned(),
-            method.as_str().to_owned(),
-        );
+        let (pq, method) = (path_and_query(&uri).to_owned(), method.as_str().to_owned());
+        let limits = state.limits;
+        let state2 = state.clone();
         let device = blocking(move || {
+            let storage = &*state2.storage;
             let signed = Signed::from_headers(&headers)?;
-            signed.verify(&public_key, &*storage, &method, &pq, &body, now_ms())?;
+            let now = now_ms();
+            // Cheap refusals first: nothing is written for a request without a valid
+            // token, a valid signature and room in the rate.
+            if !storage.enrollment_open(&team, &token_hash, now)? {
+                return Err(ApiError::from(StorageError::BadEnrollment));
+            }
+            signed.check(&public_key, &method, &pq, &body, now)?;
+            if !state2.rate.allow(&signed.device, &limits) {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests from this device; retry shortly",
+                ));
+            }
+            signed.use_nonce(storage, now)?;
             let device = Device {
                 id: signed.device,
                 team,
                 public_key,
                 role: Role::Field,
-                enrolled_ms: now_ms(),
+                enrolled_ms: now,
                 revoked_ms: None,
             };
-            Ok(storage.enroll(&team, &token_hash, &device, now_ms())?)
+            Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })
         .await?;
         Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
@@ -319,6 +339,9 @@ pub async fn push(
             query.map_err(|_| ApiError::bad_request("the batch number is missing or malformed"))?;
         if body.is_empty() {
             return Err(ApiError::bad_request("the bundle is empty"));
+        }
+        if batch == 0 || i64::try_from(batch).is_err() {
+            return Err(ApiError::bad_request("the batch number is out of range"));
         }
         let storage = state.storage.clone();
         let size = body.len();
@@ -410,14 +433,17 @@ pub async fn revoke(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
         let body = body_of(body)?;
         let device = signed_device(&state, &method, &uri, &headers, &body).await?;
         coordinator(&device)?;
-        let target = parse_hex::<16>(&id).ok_or(ApiError::bad_request("bad device id"))?;
+        let target = id
+            .ok()
+            .and_then(|Path(id)| parse_hex::<16>(&id))
+            .ok_or(ApiError::bad_request("bad device id"))?;
         if target == device.id {
             return Err(ApiError::bad_request("a device cannot revoke itself"));
         }
@@ -430,4 +456,26 @@ pub async fn revoke(
     }
     .await;
     counted(&state, "revoke", result)
+}
+
+/// Any path that is not an endpoint.
+pub async fn no_route(State(state): Shared) -> Response {
+    counted(
+        &state,
+        "unknown",
+        Err(ApiError::not_found("no such endpoint")),
+    )
+}
+
+/// An endpoint asked with the wrong method.
+pub async fn wrong_method(State(state): Shared) -> Response {
+    counted(
+        &state,
+        "unknown",
+        Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this endpoint does not take this method",
+        )),
+    )
 }

@@ -13,6 +13,7 @@ use crate::storage::{Device, Id, Storage};
 pub struct Signed {
     /// The device claimed.
     pub device: Id,
+    device_hex: String,
     time_ms: u64,
     nonce: [u8; 16],
     nonce_hex: String,
@@ -29,7 +30,8 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, ApiError> {
 }
 
 fn hex_array<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != N * 2 {
+    // Lower-case hex only: what is parsed is exactly what was signed.
+    if text.len() != N * 2 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
     let mut out = [0u8; N];
@@ -48,15 +50,19 @@ impl Signed {
     /// Reads the signature headers (nothing is checked yet).
     pub fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {
         let bad = ApiError::unauthenticated("the request's signature headers are malformed");
-        let device = hex_array::<16>(header(headers, protocol::DEVICE)?).ok_or(bad.clone())?;
-        let time_ms = header(headers, protocol::TIME)?
-            .parse::<u64>()
-            .map_err(|_| bad.clone())?;
-        let nonce_hex = header(headers, protocol::NONCE)?.to_ascii_lowercase();
+        let device_hex = header(headers, protocol::DEVICE)?.to_owned();
+        let device = hex_array::<16>(&device_hex).ok_or(bad.clone())?;
+        let time_text = header(headers, protocol::TIME)?;
+        let time_ms = time_text.parse::<u64>().map_err(|_| bad.clone())?;
+        if time_ms.to_string() != time_text {
+            return Err(bad);
+        }
+        let nonce_hex = header(headers, protocol::NONCE)?.to_owned();
         let nonce = hex_array::<16>(&nonce_hex).ok_or(bad.clone())?;
         let signature = hex_array::<64>(header(headers, protocol::SIGNATURE)?).ok_or(bad)?;
         Ok(Self {
             device,
+            device_hex,
             time_ms,
             nonce,
             nonce_hex,
@@ -64,12 +70,11 @@ impl Signed {
         })
     }
 
-    /// Checks the signature against `key`, the time against the server's clock, and
-    /// that the nonce is new (recording it).
-    pub fn verify(
+    /// Checks the signature against `key` and the time against the server's clock.
+    /// Nothing is written.
+    pub fn check(
         &self,
         key: &[u8; 32],
-        storage: &dyn Storage,
         method: &str,
         path_and_query: &str,
         body: &[u8],
@@ -77,8 +82,14 @@ impl Signed {
     ) -> Result<(), ApiError> {
         let key = VerifyingKey::from_bytes(key)
             .map_err(|_| ApiError::bad_request("the public key is not an Ed25519 key"))?;
-        let text =
-            protocol::signed_text(method, path_and_query, body, self.time_ms, &self.nonce_hex);
+        let text = protocol::signed_text(
+            &self.device_hex,
+            method,
+            path_and_query,
+            body,
+            self.time_ms,
+            &self.nonce_hex,
+        );
         key.verify_strict(text.as_bytes(), &self.signature)
             .map_err(|_| ApiError::unauthenticated("the signature does not match the request"))?;
         if self.time_ms.abs_diff(now_ms) > MAX_SKEW_MS {
@@ -88,6 +99,14 @@ impl Signed {
                 "the request time is more than 5 minutes from the server's clock",
             ));
         }
+        Ok(())
+    }
+
+    /// Records the nonce; refuses a request already received. Call after [`check`]
+    /// (and after any cheaper refusal), so that only signed requests write.
+    ///
+    /// [`check`]: Signed::check
+    pub fn use_nonce(&self, storage: &dyn Storage, now_ms: u64) -> Result<(), ApiError> {
         // Nonces are kept for twice the window: any request old enough to be forgotten
         // is refused as stale.
         let forget_before = now_ms.saturating_sub(2 * MAX_SKEW_MS);
@@ -102,7 +121,15 @@ impl Signed {
     }
 }
 
-/// Authenticates a request from an enrolled device: known, signed, fresh, not revoked.
+/// The revocation answer: the instruction to wipe, and nothing else.
+pub const REVOKED: ApiError = ApiError::new(
+    StatusCode::GONE,
+    "revoked",
+    "this device was removed from its team: wipe its data",
+);
+
+/// Authenticates a request from an enrolled device: known, signed, fresh, within its
+/// rate (`allow`), not replayed, not revoked. Only then is anything written.
 pub fn device(
     storage: &dyn Storage,
     headers: &HeaderMap,
@@ -110,25 +137,23 @@ pub fn device(
     path_and_query: &str,
     body: &[u8],
     now_ms: u64,
+    allow: impl FnOnce(&Id) -> bool,
 ) -> Result<Device, ApiError> {
     let signed = Signed::from_headers(headers)?;
     let device = storage
         .device(&signed.device)?
         .ok_or(ApiError::unauthenticated("this device is not enrolled"))?;
-    signed.verify(
-        &device.public_key,
-        storage,
-        method,
-        path_and_query,
-        body,
-        now_ms,
-    )?;
-    if device.revoked_ms.is_some() {
+    signed.check(&device.public_key, method, path_and_query, body, now_ms)?;
+    if !allow(&device.id) {
         return Err(ApiError::new(
-            StatusCode::GONE,
-            "revoked",
-            "this device was removed from its team: wipe its data",
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this device; retry shortly",
         ));
+    }
+    signed.use_nonce(storage, now_ms)?;
+    if device.revoked_ms.is_some() {
+        return Err(REVOKED);
     }
     Ok(device)
 }

@@ -65,6 +65,10 @@ impl From<StorageError> for ApiError {
                 "bad_enrollment",
                 "the enrollment token is unknown, used or expired",
             ),
+            StorageError::TokenExists => {
+                ApiError::conflict("this enrollment token is already registered")
+            }
+            StorageError::Revoked => crate::auth::REVOKED,
             StorageError::BatchReused => {
                 ApiError::conflict("this batch number was already used for a different bundle")
             }

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
+use tower_http::timeout::TimeoutLayer;
 use zeroize::Zeroizing;
 
 use crate::api::AppState;
@@ -62,7 +63,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bundles", post(api::push).get(api::pull))
         .route("/v1/devices", get(api::devices))
         .route("/v1/devices/{id}/revoke", post(api::revoke))
+        .fallback(api::no_route)
+        .method_not_allowed_fallback(api::wrong_method)
         .layer(DefaultBodyLimit::max(max_body))
+        // Slow clients cannot hold a connection open forever (a 4 MiB bundle over 2G
+        // takes a few minutes).
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            std::time::Duration::from_secs(600),
+        ))
         .with_state(state)
 }
 

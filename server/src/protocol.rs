@@ -13,9 +13,11 @@ pub const SIGNATURE: &str = "x-safekeep-signature";
 /// How far a request's time may be from the server's clock.
 pub const MAX_SKEW_MS: u64 = 5 * 60 * 1000;
 
-/// The exact text a device signs for one request: a domain tag, the method, the path
-/// with its query, the BLAKE3 of the body, the time and the nonce, one per line.
+/// The exact text a device signs for one request: a domain tag, the device id, the
+/// method, the path with its query, the BLAKE3 of the body, the time and the nonce, one
+/// per line. The time is decimal without leading zeros, ids and nonce lower-case hex.
 pub fn signed_text(
+    device_hex: &str,
     method: &str,
     path_and_query: &str,
     body: &[u8],
@@ -23,10 +25,13 @@ pub fn signed_text(
     nonce: &str,
 ) -> String {
     format!(
-        "safekeep-request-v1\n{method}\n{path_and_query}\n{}\n{time_ms}\n{nonce}",
+        "safekeep-request-v1\n{device_hex}\n{method}\n{path_and_query}\n{}\n{time_ms}\n{nonce}",
         blake3::hash(body).to_hex()
     )
 }
+
+/// Longest validity of an enrollment token.
+pub const MAX_ENROLLMENT_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
 /// The hash under which an enrollment or operator token is stored (the token itself
 /// is never kept).

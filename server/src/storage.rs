@@ -92,6 +92,12 @@ pub enum StorageError {
     /// No unused, unexpired enrollment token with this hash for this team.
     #[error("the enrollment token is unknown, used or expired")]
     BadEnrollment,
+    /// An enrollment token with this hash was already registered.
+    #[error("this enrollment token is already registered")]
+    TokenExists,
+    /// The device was revoked.
+    #[error("the device was revoked")]
+    Revoked,
     /// The device pushed a different bundle under a batch number it already used.
     #[error("this batch number was already used for a different bundle")]
     BatchReused,
@@ -126,6 +132,14 @@ pub trait Storage: Send + Sync + 'static {
         role: Role,
         expires_ms: u64,
     ) -> Result<(), StorageError>;
+    /// Whether an unused, unexpired enrollment token with this hash exists for `team`
+    /// (nothing is written).
+    fn enrollment_open(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<bool, StorageError>;
     /// Uses an enrollment token once: enrolls `device` (id and key) with the token's
     /// role. The role given in `device` is ignored.
     fn enroll(
@@ -189,6 +203,7 @@ CREATE TABLE IF NOT EXISTS devices (
     revoked_ms  INTEGER
 );
 CREATE INDEX IF NOT EXISTS devices_by_team ON devices (team, enrolled_ms);
+CREATE UNIQUE INDEX IF NOT EXISTS devices_by_key ON devices (public_key);
 CREATE TABLE IF NOT EXISTS enrollments (
     token_hash BLOB PRIMARY KEY,
     team       BLOB NOT NULL REFERENCES teams (id),
@@ -348,12 +363,31 @@ impl Storage for SqliteStorage {
         expires_ms: u64,
     ) -> Result<(), StorageError> {
         self.with(|c| {
-            c.execute(
+            let added = c.execute(
                 "INSERT INTO enrollments (token_hash, team, role, expires_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT DO NOTHING",
                 params![token_hash, team, role.name(), ms(expires_ms)],
             )?;
+            if added == 0 {
+                return Err(StorageError::TokenExists);
+            }
             Ok(())
+        })
+    }
+
+    fn enrollment_open(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM enrollments
+                 WHERE token_hash = ?1 AND team = ?2 AND used_by IS NULL AND expires_ms > ?3)",
+                params![token_hash, team, ms(now_ms)],
+                |r| r.get(0),
+            )?)
         })
     }
 
@@ -412,6 +446,18 @@ impl Storage for SqliteStorage {
         let hash = blake3::hash(body);
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Checked again inside the transaction: a push racing a revocation is
+            // either before it or refused.
+            let revoked: Option<Option<i64>> = tx
+                .query_row(
+                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
+                    params![device, team],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if !matches!(revoked, Some(None)) {
+                return Err(StorageError::Revoked);
+            }
             let existing: Option<(i64, Vec<u8>)> = tx
                 .query_row(
                     "SELECT seq, body_hash FROM bundles WHERE device = ?1 AND batch = ?2",
@@ -462,24 +508,39 @@ impl Storage for SqliteStorage {
         max_bytes: usize,
     ) -> Result<(Vec<StoredBundle>, bool), StorageError> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, body FROM bundles WHERE team = ?1 AND seq > ?2 ORDER BY seq",
+            // Sizes first, so the answer stays within the budget (at least one bundle)
+            // and only the bundles sent are read.
+            let mut sizes = c.prepare_cached(
+                "SELECT seq, size FROM bundles WHERE team = ?1 AND seq > ?2 ORDER BY seq",
             )?;
-            let mut rows = stmt.query(params![team, ms(after)])?;
-            let mut out = Vec::new();
-            let mut size = 0usize;
+            let mut rows = sizes.query(params![team, ms(after)])?;
+            let (mut last, mut size, mut more) = (None, 0usize, false);
             while let Some(row) = rows.next()? {
-                if size >= max_bytes && !out.is_empty() {
-                    return Ok((out, true));
+                let bytes = row.get::<_, i64>(1)? as usize;
+                if last.is_some() && size + bytes > max_bytes {
+                    more = true;
+                    break;
                 }
-                let body: Vec<u8> = row.get(1)?;
-                size += body.len();
-                out.push(StoredBundle {
-                    seq: row.get::<_, i64>(0)? as u64,
-                    body,
-                });
+                size += bytes;
+                last = Some(row.get::<_, i64>(0)?);
             }
-            Ok((out, false))
+            drop(rows);
+            let Some(last) = last else {
+                return Ok((Vec::new(), false));
+            };
+            let mut bodies = c.prepare_cached(
+                "SELECT seq, body FROM bundles WHERE team = ?1 AND seq > ?2 AND seq <= ?3
+                 ORDER BY seq",
+            )?;
+            let out = bodies
+                .query_map(params![team, ms(after), last], |r| {
+                    Ok(StoredBundle {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        body: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok((out, more))
         })
     }
 

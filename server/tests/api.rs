@@ -113,7 +113,7 @@ fn signature(
     time_ms: u64,
 ) -> Vec<(String, String)> {
     let nonce = hex(&random::<16>());
-    let text = protocol::signed_text(method, pq, body, time_ms, &nonce);
+    let text = protocol::signed_text(&hex(&device.id), method, pq, body, time_ms, &nonce);
     vec![
         (protocol::DEVICE.into(), hex(&device.id)),
         (protocol::TIME.into(), time_ms.to_string()),
@@ -214,6 +214,14 @@ fn enroll(server: &Server, team: &[u8; 16], coordinator: &Device, role: &str) ->
         body.to_string().as_bytes(),
     );
     assert_eq!(added.status, 201, "{:?}", added.json());
+    let twice = signed(
+        server,
+        coordinator,
+        "POST",
+        "/v1/enrollments",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(twice.status, 409, "a token registered twice is refused");
     let device = Device::new();
     let body = json!({"team": hex(team), "token": token, "public_key": device.public()});
     let joined = signed(
@@ -292,6 +300,10 @@ fn devices_push_and_pull_their_team_s_bundles_in_one_order() {
     assert_eq!(all.status, 200);
     assert_eq!(frames(&all.body), vec![(1, one.clone()), (2, two.clone())]);
     assert_eq!(all.more.as_deref(), Some("0"));
+    // The budget is kept: two bundles do not fit in the size of the first and a byte.
+    let budget = format!("/v1/bundles?after=0&max_bytes={}", one.len() + 1);
+    let within = signed(&server, &coordinator, "GET", &budget, b"");
+    assert_eq!(frames(&within.body).len(), 1);
     // A small budget: one bundle at a time, resumed by cursor.
     let first = signed(
         &server,
@@ -374,6 +386,37 @@ fn unsigned_tampered_replayed_stale_and_foreign_requests_are_refused() {
     assert_eq!(send(&server, "POST", pq, &headers, &body).status, 200);
     let replay = send(&server, "POST", pq, &headers, &body);
     assert_eq!((replay.status, replay.code().as_str()), (401, "replayed"));
+    // The same signed request presented as another device's.
+    let headers = signature(&field_a, "POST", pq, &body, now_ms());
+    let swapped: Vec<(String, String)> = headers
+        .iter()
+        .map(|(k, v)| {
+            if k == protocol::DEVICE {
+                (k.clone(), hex(&coord_a.id))
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
+        .collect();
+    assert_eq!(send(&server, "POST", pq, &swapped, &body).status, 401);
+    // Batch numbers beyond what storage orders.
+    let beyond = format!("/v1/bundles?batch={}", u64::MAX);
+    let answer = signed(&server, &field_a, "POST", &beyond, &body);
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "bad_request")
+    );
+    // Unknown endpoints and wrong methods answer JSON too.
+    let nowhere = send(&server, "GET", "/v1/nowhere", &[], b"");
+    assert_eq!(
+        (nowhere.status, nowhere.code().as_str()),
+        (404, "not_found")
+    );
+    let wrong = send(&server, "GET", "/v1/teams", &[], b"");
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (405, "method_not_allowed")
+    );
     // Stale: signed ten minutes ago.
     let headers = signature(
         &field_a,

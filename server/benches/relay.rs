@@ -1,0 +1,319 @@
+//! The relay under load on loopback: 100 simulated devices (each its own thread and
+//! Ed25519 key, every request signed) push bundles to a real `safekeep-server` process
+//! and then pull the whole team's bundles by cursor. Prints ops/s and request
+//! latencies, and beside them, in the same run, the rate of inserting the same bytes
+//! into a plain SQLite table (WAL, synchronous=FULL, one transaction per bundle, as
+//! the server commits each push).
+//!
+//! `cargo bench -p safekeep-server --bench relay`
+//! (SAFEKEEP_BENCH_DEVICES, SAFEKEEP_BENCH_PUSHES to change the load).
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{Signer, SigningKey};
+use safekeep_server::protocol;
+use serde_json::json;
+
+/// A bundle of 100 identification ops is about 8 KiB sealed (BENCHMARKS.md, sync).
+const OPS_PER_BUNDLE: u64 = 100;
+const BUNDLE_BYTES: usize = 8 * 1024;
+
+struct Server(Child, SocketAddr, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data: &std::path::Path) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_safekeep-server"))
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the server");
+    let mut server = Server(child, SocketAddr::from(([127, 0, 0, 1], 0)), String::new());
+    let stdout = server.0.stdout.take().expect("stdout");
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("server output");
+        if let Some(t) = line.strip_prefix("operator token (shown once; only its hash is kept): ") {
+            server.2 = t.to_owned();
+        } else if let Some(addr) = line.strip_prefix("listening on ") {
+            server.1 = addr.parse().expect("address");
+            return server;
+        }
+    }
+    panic!("the server stopped");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).expect("random");
+    out
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+struct Device {
+    id: [u8; 16],
+    key: SigningKey,
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+}
+
+impl Client {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into(),
+            base: format!("http://{addr}"),
+        }
+    }
+
+    /// A signed request; returns (status, body, more).
+    fn signed(&self, device: &Device, method: &str, pq: &str, body: &[u8]) -> (u16, Vec<u8>, bool) {
+        let nonce = hex(&random::<16>());
+        let time = now_ms();
+        let text = protocol::signed_text(&hex(&device.id), method, pq, body, time, &nonce);
+        let signature = hex(&device.key.sign(text.as_bytes()).to_bytes());
+        let url = format!("{}{pq}", self.base);
+        let headers = [
+            (protocol::DEVICE, hex(&device.id)),
+            (protocol::TIME, time.to_string()),
+            (protocol::NONCE, nonce),
+            (protocol::SIGNATURE, signature),
+        ];
+        let result = if method == "GET" {
+            let mut req = self.agent.get(&url);
+            for (k, v) in &headers {
+                req = req.header(*k, v);
+            }
+            req.call()
+        } else {
+            let mut req = self.agent.post(&url);
+            for (k, v) in &headers {
+                req = req.header(*k, v);
+            }
+            req.send(body)
+        };
+        let mut response = result.expect("request");
+        let more = response
+            .headers()
+            .get("x-safekeep-more")
+            .is_some_and(|v| v.as_bytes() == b"1");
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .expect("body");
+        (status, body, more)
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let devices_n = env_or("SAFEKEEP_BENCH_DEVICES", 100);
+    let pushes = env_or("SAFEKEEP_BENCH_PUSHES", 10);
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = start(data.path());
+    let client = Client::new(server.1);
+
+    // One team: the coordinator registers it, then enrolls every device.
+    let team = random::<16>();
+    let coordinator = Device {
+        id: random(),
+        key: SigningKey::from_bytes(&random()),
+    };
+    let body = json!({"team": hex(&team), "device": hex(&coordinator.id),
+        "public_key": hex(coordinator.key.verifying_key().as_bytes())});
+    let created = client
+        .agent
+        .post(&format!("{}/v1/teams", client.base))
+        .header("authorization", &format!("Bearer {}", server.2))
+        .send(body.to_string().as_bytes())
+        .expect("team");
+    assert_eq!(created.status().as_u16(), 201);
+    let mut devices = Vec::new();
+    for _ in 0..devices_n {
+        let token = hex(&random::<24>());
+        let body = json!({"token_hash": hex(&protocol::token_hash(token.as_bytes())),
+            "role": "field", "expires_ms": now_ms() + 600_000});
+        let (status, _, _) = client.signed(
+            &coordinator,
+            "POST",
+            "/v1/enrollments",
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(status, 201);
+        let device = Device {
+            id: random(),
+            key: SigningKey::from_bytes(&random()),
+        };
+        let body = json!({"team": hex(&team), "token": token,
+            "public_key": hex(device.key.verifying_key().as_bytes())});
+        let (status, _, _) =
+            client.signed(&device, "POST", "/v1/enroll", body.to_string().as_bytes());
+        assert_eq!(status, 201);
+        devices.push(device);
+    }
+
+    // Ciphertext-like bundles (incompressible), made before timing.
+    let bundles: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..pushes)
+            .map(|_| {
+                let mut b = vec![0u8; BUNDLE_BYTES];
+                getrandom::fill(&mut b).expect("random");
+                b
+            })
+            .collect(),
+    );
+
+    // Push: every device at once.
+    let addr = server.1;
+    let start_push = Instant::now();
+    let handles: Vec<_> = devices
+        .into_iter()
+        .map(|device| {
+            let bundles = bundles.clone();
+            std::thread::spawn(move || {
+                let client = Client::new(addr);
+                let mut latencies = Vec::new();
+                for (batch, bundle) in bundles.iter().enumerate() {
+                    let t = Instant::now();
+                    let pq = format!("/v1/bundles?batch={}", batch + 1);
+                    let (status, _, _) = client.signed(&device, "POST", &pq, bundle);
+                    assert_eq!(status, 200, "push");
+                    latencies.push(t.elapsed());
+                }
+                (device, latencies)
+            })
+        })
+        .collect();
+    let mut push_latencies = Vec::new();
+    let mut devices = Vec::new();
+    for h in handles {
+        let (device, lat) = h.join().expect("device thread");
+        push_latencies.extend(lat);
+        devices.push(device);
+    }
+    let push_secs = start_push.elapsed().as_secs_f64();
+    let total_bundles = (devices_n * pushes) as u64;
+    let push_ops = total_bundles * OPS_PER_BUNDLE;
+
+    // Pull: every device catches up on the whole team, 1 MiB at a time.
+    let start_pull = Instant::now();
+    let handles: Vec<_> = devices
+        .into_iter()
+        .map(|device| {
+            std::thread::spawn(move || {
+                let client = Client::new(addr);
+                let mut latencies = Vec::new();
+                let (mut after, mut bytes) = (0u64, 0usize);
+                loop {
+                    let t = Instant::now();
+                    let pq = format!("/v1/bundles?after={after}&max_bytes=1048576");
+                    let (status, body, more) = client.signed(&device, "GET", &pq, b"");
+                    assert_eq!(status, 200, "pull");
+                    latencies.push(t.elapsed());
+                    bytes += body.len();
+                    let mut rest = &body[..];
+                    while rest.len() >= 12 {
+                        after = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
+                        let len =
+                            u32::from_be_bytes(rest[8..12].try_into().expect("4 bytes")) as usize;
+                        rest = &rest[12 + len..];
+                    }
+                    if !more {
+                        break;
+                    }
+                }
+                (latencies, bytes)
+            })
+        })
+        .collect();
+    let mut pull_latencies = Vec::new();
+    let mut pulled = 0usize;
+    for h in handles {
+        let (lat, bytes) = h.join().expect("device thread");
+        pull_latencies.extend(lat);
+        pulled += bytes;
+    }
+    let pull_secs = start_pull.elapsed().as_secs_f64();
+    drop(server);
+
+    // Baseline: the same bytes into a plain SQLite table, one transaction per bundle.
+    let base_dir = tempfile::tempdir().expect("temp dir");
+    let conn = rusqlite::Connection::open(base_dir.path().join("raw.sqlite")).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
+    conn.execute_batch("CREATE TABLE raw (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        .expect("table");
+    let start_raw = Instant::now();
+    for i in 0..total_bundles {
+        let bundle = &bundles[(i as usize) % bundles.len()];
+        conn.execute("INSERT INTO raw (body) VALUES (?1)", [bundle])
+            .expect("insert");
+    }
+    let raw_secs = start_raw.elapsed().as_secs_f64();
+
+    push_latencies.sort();
+    pull_latencies.sort();
+    let push_rate = push_ops as f64 / push_secs;
+    let raw_rate = (total_bundles * OPS_PER_BUNDLE) as f64 / raw_secs;
+    println!(
+        "{devices_n} devices x {pushes} pushes of {BUNDLE_BYTES}-byte bundles ({OPS_PER_BUNDLE} ops each), SQLite storage, loopback"
+    );
+    println!(
+        "push: {total_bundles} bundles in {push_secs:.2} s = {:.0} bundles/s = {push_rate:.0} ops/s; latency p50 {:.1} ms, p99 {:.1} ms",
+        total_bundles as f64 / push_secs,
+        percentile(&push_latencies, 0.5),
+        percentile(&push_latencies, 0.99)
+    );
+    println!(
+        "pull: every device caught up on {} MiB of bundles: {:.1} MiB in {pull_secs:.2} s; latency p50 {:.1} ms, p99 {:.1} ms",
+        (total_bundles as usize * BUNDLE_BYTES) >> 20,
+        pulled as f64 / (1 << 20) as f64,
+        percentile(&pull_latencies, 0.5),
+        percentile(&pull_latencies, 0.99)
+    );
+    println!(
+        "baseline: the same {total_bundles} bundles inserted raw into SQLite (one transaction each) in {raw_secs:.2} s = {raw_rate:.0} ops/s; the server pushes at {:.2}x the raw rate",
+        push_rate / raw_rate
+    );
+}
