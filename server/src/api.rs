@@ -86,6 +86,20 @@ async fn signed_device(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Device, ApiError> {
+    Ok(authenticate(state, method, uri, headers, body, false)
+        .await?
+        .device)
+}
+
+/// [`signed_device`], optionally leaving the nonce to the caller's transaction.
+async fn authenticate(
+    state: &Arc<AppState>,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    defer_nonce: bool,
+) -> Result<auth::Authenticated, ApiError> {
     let (state2, headers, method, pq, body) = (
         state.clone(),
         headers.clone(),
@@ -103,6 +117,7 @@ async fn signed_device(
             &body,
             now_ms(),
             |id| state2.rate.allow(id, &limits),
+            defer_nonce,
         )
     })
     .await
@@ -334,7 +349,8 @@ pub async fn push(
 ) -> Response {
     let result = async {
         let body = body_of(body)?;
-        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
+        let auth::Authenticated { device, nonce } =
+            authenticate(&state, &method, &uri, &headers, &body, true).await?;
         let Query(PushQuery { batch }) =
             query.map_err(|_| ApiError::bad_request("the batch number is missing or malformed"))?;
         if body.is_empty() {
@@ -345,9 +361,12 @@ pub async fn push(
         }
         let storage = state.storage.clone();
         let size = body.len();
-        let pushed =
-            blocking(move || Ok(storage.push(&device.team, &device.id, batch, &body, now_ms())?))
-                .await?;
+        let pushed = blocking(move || {
+            let now = now_ms();
+            let nonce = (nonce, auth::forget_nonces_before(now));
+            Ok(storage.push(&device.team, &device.id, batch, &body, now, nonce)?)
+        })
+        .await?;
         if !pushed.duplicate {
             state.metrics.stored(size);
         }

@@ -107,15 +107,13 @@ impl Signed {
     ///
     /// [`check`]: Signed::check
     pub fn use_nonce(&self, storage: &dyn Storage, now_ms: u64) -> Result<(), ApiError> {
-        // Nonces are kept for twice the window: any request old enough to be forgotten
-        // is refused as stale.
-        let forget_before = now_ms.saturating_sub(2 * MAX_SKEW_MS);
-        if !storage.use_nonce(&self.device, &self.nonce, now_ms, forget_before)? {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "replayed",
-                "this request was already received",
-            ));
+        if !storage.use_nonce(
+            &self.device,
+            &self.nonce,
+            now_ms,
+            forget_nonces_before(now_ms),
+        )? {
+            return Err(REPLAYED);
         }
         Ok(())
     }
@@ -128,8 +126,19 @@ pub const REVOKED: ApiError = ApiError::new(
     "this device was removed from its team: wipe its data",
 );
 
+/// An authenticated request.
+pub struct Authenticated {
+    /// The device that signed it.
+    pub device: Device,
+    /// Its nonce: already recorded, unless the caller deferred that to its own write
+    /// transaction (a push records it with the bundle: one commit, not two).
+    pub nonce: [u8; 16],
+}
+
 /// Authenticates a request from an enrolled device: known, signed, fresh, within its
-/// rate (`allow`), not replayed, not revoked. Only then is anything written.
+/// rate (`allow`), not replayed, not revoked. Only then is anything written. With
+/// `defer_nonce` the nonce is left for the caller to record in its own transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn device(
     storage: &dyn Storage,
     headers: &HeaderMap,
@@ -138,7 +147,8 @@ pub fn device(
     body: &[u8],
     now_ms: u64,
     allow: impl FnOnce(&Id) -> bool,
-) -> Result<Device, ApiError> {
+    defer_nonce: bool,
+) -> Result<Authenticated, ApiError> {
     let signed = Signed::from_headers(headers)?;
     let device = storage
         .device(&signed.device)?
@@ -151,9 +161,27 @@ pub fn device(
             "too many requests from this device; retry shortly",
         ));
     }
-    signed.use_nonce(storage, now_ms)?;
+    if !defer_nonce {
+        signed.use_nonce(storage, now_ms)?;
+    }
     if device.revoked_ms.is_some() {
         return Err(REVOKED);
     }
-    Ok(device)
+    Ok(Authenticated {
+        device,
+        nonce: signed.nonce,
+    })
 }
+
+/// When a nonce recorded now may be forgotten: twice the time window, so that any
+/// request old enough to be forgotten is refused as stale.
+pub fn forget_nonces_before(now_ms: u64) -> u64 {
+    now_ms.saturating_sub(2 * MAX_SKEW_MS)
+}
+
+/// The answer to a nonce the device already used.
+pub const REPLAYED: ApiError = ApiError::new(
+    StatusCode::UNAUTHORIZED,
+    "replayed",
+    "this request was already received",
+);

@@ -69,6 +69,7 @@ impl From<StorageError> for ApiError {
                 ApiError::conflict("this enrollment token is already registered")
             }
             StorageError::Revoked => crate::auth::REVOKED,
+            StorageError::Replayed => crate::auth::REPLAYED,
             StorageError::BatchReused => {
                 ApiError::conflict("this batch number was already used for a different bundle")
             }

@@ -95,6 +95,9 @@ pub enum StorageError {
     /// An enrollment token with this hash was already registered.
     #[error("this enrollment token is already registered")]
     TokenExists,
+    /// The request's nonce was already used.
+    #[error("the request was already received")]
+    Replayed,
     /// The device was revoked.
     #[error("the device was revoked")]
     Revoked,
@@ -152,7 +155,8 @@ pub trait Storage: Send + Sync + 'static {
     /// Marks a device of `team` revoked; false when no such device.
     fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError>;
     /// Stores a bundle once per (device, batch), giving it the team's next sequence
-    /// number in the same transaction.
+    /// number and recording the request's nonce (with the forgetting time of
+    /// [`Storage::use_nonce`]) in the same transaction.
     fn push(
         &self,
         team: &Id,
@@ -160,6 +164,7 @@ pub trait Storage: Send + Sync + 'static {
         batch: u64,
         body: &[u8],
         now_ms: u64,
+        nonce: ([u8; 16], u64),
     ) -> Result<Pushed, StorageError>;
     /// Bundles of `team` after `after`, in order, up to about `max_bytes` (at least
     /// one), and whether more follow.
@@ -442,6 +447,7 @@ impl Storage for SqliteStorage {
         batch: u64,
         body: &[u8],
         now_ms: u64,
+        (nonce, forget_before_ms): ([u8; 16], u64),
     ) -> Result<Pushed, StorageError> {
         let hash = blake3::hash(body);
         self.with(|c| {
@@ -457,6 +463,17 @@ impl Storage for SqliteStorage {
                 .optional()?;
             if !matches!(revoked, Some(None)) {
                 return Err(StorageError::Revoked);
+            }
+            tx.prepare_cached("DELETE FROM nonces WHERE used_ms < ?1")?
+                .execute([ms(forget_before_ms)])?;
+            let fresh = tx
+                .prepare_cached(
+                    "INSERT INTO nonces (device, nonce, used_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![device, nonce, ms(now_ms)])?;
+            if fresh == 0 {
+                return Err(StorageError::Replayed);
             }
             let existing: Option<(i64, Vec<u8>)> = tx
                 .query_row(
