@@ -1,0 +1,26 @@
+//! The sync server as the end-to-end tests start it: the real server code in its own
+//! process (the same as `safekeep serve`), on the address and data directory given.
+
+fn main() -> std::process::ExitCode {
+    let mut args = std::env::args().skip(1);
+    let (Some(listen), Some(data)) = (args.next(), args.next()) else {
+        eprintln!("usage: relay_server LISTEN DATA_DIR");
+        return std::process::ExitCode::FAILURE;
+    };
+    let Ok(listen) = listen.parse() else {
+        eprintln!("not an address");
+        return std::process::ExitCode::FAILURE;
+    };
+    let config = safekeep_server::Config {
+        listen,
+        data: data.into(),
+        limits: safekeep_server::limits::Limits::default(),
+    };
+    match safekeep_server::serve_forever(config) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
