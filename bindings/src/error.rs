@@ -140,6 +140,27 @@ pub enum SafekeepError {
     /// nothing was decided. List the conflicts again and show the new value.
     #[error("the conflict changed since it was listed")]
     ConflictChanged,
+    /// The team has no sync server: set one, or exchange bundle files.
+    #[error("this team has no sync server")]
+    NoServer,
+    /// The server removed this device from the team; its vault was wiped. Show the
+    /// person that this phone no longer holds the team's records.
+    #[error("this device was removed from the team; its data has been wiped")]
+    Revoked,
+    /// The server refused a request (`code` is its error code, e.g. `unauthenticated`).
+    #[error("the server refused the request ({status} {code})")]
+    ServerRefused {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code.
+        code: String,
+    },
+    /// No answer from the server (no signal, a cut, a timeout): try again later.
+    #[error("network: {detail}")]
+    Network {
+        /// What failed.
+        detail: String,
+    },
     /// The operation was stopped by the caller.
     #[error("cancelled")]
     Cancelled,
@@ -294,6 +315,10 @@ impl From<SyncError> for SafekeepError {
                 detail: what.into(),
             },
             SyncError::Cancelled => SafekeepError::Cancelled,
+            SyncError::NoServer => SafekeepError::NoServer,
+            SyncError::Revoked => SafekeepError::Revoked,
+            SyncError::Server { status, code } => SafekeepError::ServerRefused { status, code },
+            SyncError::Transport(_) => SafekeepError::Network { detail },
             SyncError::Record(e) => e.into(),
             SyncError::Store(StoreError::Corrupt(_)) => SafekeepError::Corrupt { detail },
             SyncError::Store(_) => SafekeepError::Storage { detail },

@@ -10,6 +10,7 @@ mod demo;
 mod entries;
 mod files;
 mod forms;
+mod online;
 mod output;
 mod persons;
 mod secrets;
@@ -35,6 +36,10 @@ const BUNDLE_REFUSED: u8 = 10;
 const INVITE_REFUSED: u8 = 11;
 /// Exit code: the conflict changed since it was listed.
 const CONFLICT_CHANGED: u8 = 12;
+/// Exit code: the server removed this device; its vault was wiped.
+const REVOKED: u8 = 13;
+/// Exit code: the server could not be reached, or refused.
+const SERVER: u8 = 14;
 
 /// The exit codes, shown at the end of `--help`.
 const EXIT_CODES: &str = "\
@@ -53,7 +58,9 @@ Exit codes:
       unreadable or from a newer version; nothing was imported
   11  invite refused: mistyped, wrong secret, or expired
   12  the conflict gained a value since it was listed (an import arrived):
-      nothing was decided; list the conflicts again";
+      nothing was decided; list the conflicts again
+  13  the team's server removed this device: its vault has been wiped
+  14  the server could not be reached (try again later) or refused the request";
 
 /// Safekeep: encrypted, offline case records for anti-trafficking teams.
 #[derive(Parser)]
@@ -200,6 +207,28 @@ enum Command {
         #[command(subcommand)]
         command: TeamCommand,
     },
+    /// Sync with the team's server: send this vault's changes, receive the team's.
+    /// Safe to interrupt: the next sync resumes.
+    Sync {
+        /// Use (and remember) this server instead of the team's.
+        #[arg(long, value_name = "URL")]
+        server: Option<String>,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the team's devices on its server (coordinator only).
+    Devices {
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a device from the team on its server (coordinator only); its next sync
+    /// wipes it.
+    Revoke {
+        /// The device id (32 hexadecimal digits, from `safekeep devices`).
+        device: String,
+    },
     /// Records carried between team devices as sealed files (USB stick, SD card).
     Bundle {
         #[command(subcommand)]
@@ -306,6 +335,13 @@ enum TeamCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Register this vault's team with its server (coordinator; the server's operator
+    /// token from SAFEKEEP_SERVER_TOKEN). `team create --server` does it when the
+    /// token is set.
+    Register,
+    /// Enroll this device with the team's server (done by `team join` when the invite
+    /// names a server; this retries it).
+    Enroll,
     /// Join a team with an invite; the secret comes from SAFEKEEP_INVITE_SECRET or a
     /// prompt.
     Join {
@@ -449,6 +485,8 @@ impl From<SyncError> for Failure {
             | SyncError::InviteExpired => INVITE_REFUSED,
             SyncError::ConflictNotFound | SyncError::UnknownValue(_) => 4,
             SyncError::ConflictChanged => CONFLICT_CHANGED,
+            SyncError::Revoked => REVOKED,
+            SyncError::Server { .. } | SyncError::Transport(_) | SyncError::NoServer => SERVER,
             SyncError::Store(safekeep_core::store::StoreError::Corrupt(_)) => 6,
             _ => 1,
         };
@@ -677,6 +715,9 @@ fn run(cli: Cli) -> CliResult {
             vault.close()?;
         }
         Command::Team { command } => team::run(dir, command)?,
+        Command::Sync { server, json } => online::sync(dir, server.as_deref(), *json)?,
+        Command::Devices { json } => online::devices(dir, *json)?,
+        Command::Revoke { device } => online::revoke(dir, device)?,
         Command::Bundle { command } => bundles::run(dir, command)?,
         Command::Conflicts { json } => {
             let vault = open(dir)?;

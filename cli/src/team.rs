@@ -11,7 +11,7 @@ use safekeep_core::Vault;
 use safekeep_core::sync::{NewInvite, Role, Team};
 use serde_json::{Value as Json, json};
 
-use crate::{CliResult, Failure, TeamCommand, files, open, secrets};
+use crate::{CliResult, Failure, TeamCommand, files, online, open, secrets};
 
 /// The longest team name the core accepts, in bytes.
 const MAX_NAME_BYTES: usize = 200;
@@ -107,6 +107,9 @@ fn print_invite(team: &Team, invite: &NewInvite) {
 fn create(vault: &Vault, name: &str, server: Option<&str>, json: bool) -> CliResult {
     check_new_team(name, server)?;
     let team = vault.create_team(name, server.map(str::to_owned))?;
+    if team.server.is_some() {
+        online::register(vault, false)?;
+    }
     if json {
         println!("{}", team_json(&team));
     } else {
@@ -136,6 +139,10 @@ fn invite(vault: &Vault, role: Role, hours: u64, json: bool) -> CliResult {
         .team()?
         .ok_or(safekeep_core::sync::SyncError::NoTeam)?;
     let invite = vault.create_invite(role, Duration::from_secs(hours.saturating_mul(3600)))?;
+    if team.server.is_some() {
+        // The server must know the invite's token before the device enrolls with it.
+        online::offer(vault, &invite)?;
+    }
     if json {
         // The command's purpose is to show the secret, once.
         println!(
@@ -157,6 +164,14 @@ fn join(vault: &Vault, invite: &str, json: bool) -> CliResult {
     let invite = files::text_arg(invite, "invite")?;
     let secret = secrets::invite_secret()?;
     let team = vault.join_team(&invite, &secret)?;
+    if team.server.is_some()
+        && let Err(failure) = online::enroll(vault)
+    {
+        eprintln!(
+            "safekeep: joined, but enrolling with the server failed ({}); retry with: safekeep team enroll",
+            failure.message
+        );
+    }
     if json {
         println!("{}", team_json(&team));
     } else {
@@ -185,6 +200,8 @@ pub fn run(dir: &Path, command: &TeamCommand) -> CliResult {
             json,
         } => invite(&vault, *role, *valid_hours, *json)?,
         TeamCommand::Join { invite, json } => join(&vault, invite, *json)?,
+        TeamCommand::Register => online::register(&vault, true)?,
+        TeamCommand::Enroll => online::enroll(&vault)?,
     }
     vault.close()?;
     Ok(())

@@ -1,5 +1,13 @@
 //! `safekeep serve` runs the sync server: the operator token is printed once, health
 //! answers on 127.0.0.1, and a restart on the same data keeps the token's hash only.
+//! Then the whole online path through the command: `team create --server` registers,
+//! `team invite` offers the invite to the server, `team join` enrolls, `sync` carries
+//! records both ways, `devices` lists, `revoke` removes, and the removed device's next
+//! `sync` wipes it (exit code 13).
+
+mod common;
+
+use common::{ok, run, safekeep};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -74,4 +82,83 @@ fn the_server_prints_its_operator_token_once_and_answers_health() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
     }
+}
+
+#[test]
+fn a_coordinator_and_a_field_phone_sync_through_safekeep_serve() {
+    let root = tempfile::tempdir().unwrap();
+    let (_server, printed, addr) = serve(&root.path().join("server"));
+    let token = printed[0]
+        .strip_prefix("operator token (shown once; only its hash is kept): ")
+        .unwrap()
+        .to_owned();
+    let url = format!("http://{addr}");
+    let (coordinator, field) = (root.path().join("coordinator"), root.path().join("field"));
+    ok(safekeep(&coordinator).arg("init"));
+    ok(safekeep(&field).arg("init"));
+
+    // Without the operator token the team is made here and the command says how to
+    // register it; `team register` with the token does.
+    let created =
+        ok(safekeep(&coordinator).args(["team", "create", "Haryana kilns", "--server", &url]));
+    assert!(created.contains("team register"), "{created}");
+    let refused = run(safekeep(&coordinator)
+        .args(["team", "register"])
+        .env("SAFEKEEP_SERVER_TOKEN", "skop_wrong"));
+    assert_eq!(refused.status.code(), Some(14));
+    ok(safekeep(&coordinator)
+        .args(["team", "register"])
+        .env("SAFEKEEP_SERVER_TOKEN", &token));
+
+    let invite: serde_json::Value = serde_json::from_str(&ok(
+        safekeep(&coordinator).args(["team", "invite", "--role", "field", "--json"])
+    ))
+    .unwrap();
+    let joined = run(safekeep(&field)
+        .args(["team", "join", invite["invite"].as_str().unwrap()])
+        .env("SAFEKEEP_INVITE_SECRET", invite["secret"].as_str().unwrap()));
+    assert!(joined.status.success());
+    assert!(
+        String::from_utf8_lossy(&joined.stdout)
+            .contains("enrolled with the team's server as field")
+    );
+
+    ok(safekeep(&field).args([
+        "add",
+        "--json",
+        "--form",
+        "victim_identification",
+        "-a",
+        "name=Rekha Kumari",
+        "-a",
+        "age=15",
+    ]));
+    let pushed: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&field).args(["sync", "--json"]))).unwrap();
+    assert_eq!(pushed["pushed"], 1);
+    let pulled: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&coordinator).args(["sync", "--json"]))).unwrap();
+    assert!(pulled["applied"].as_u64().unwrap() >= 2, "{pulled}");
+
+    let devices: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&coordinator).args(["devices", "--json"]))).unwrap();
+    let devices = devices.as_array().unwrap();
+    assert_eq!(devices.len(), 2);
+    let phone = devices.iter().find(|d| d["role"] == "field").unwrap()["device"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        run(safekeep(&field).args(["devices"])).status.code(),
+        Some(14)
+    );
+    ok(safekeep(&coordinator).args(["revoke", &phone]));
+    let wiped = run(safekeep(&field).arg("sync"));
+    assert_eq!(
+        wiped.status.code(),
+        Some(13),
+        "{}",
+        String::from_utf8_lossy(&wiped.stderr)
+    );
+    assert_eq!(run(safekeep(&field).arg("list")).status.code(), Some(4));
 }

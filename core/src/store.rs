@@ -301,6 +301,13 @@ impl Store {
             .optional()?)
     }
 
+    /// Removes a `meta` value.
+    pub fn delete_meta(conn: &Connection, key: &str) -> Result<(), StoreError> {
+        conn.prepare_cached("DELETE FROM meta WHERE key = ?1")?
+            .execute([key])?;
+        Ok(())
+    }
+
     /// Writes a `meta` value.
     pub fn set_meta(conn: &Connection, key: &str, value: &[u8]) -> Result<(), StoreError> {
         conn.prepare_cached(

@@ -1,32 +1,30 @@
-//! Two real vaults exchange their ops through a real sync server process: their
-//! sealed bundles are pushed and pulled over signed requests, a concurrent edit
-//! surfaces as the same conflict on both, and afterwards the server's files and logs
-//! hold none of the personal text written on the devices.
-//!
-//! The device side of the requests is written here by hand until the core has its
-//! own transport (issue E, next part); the server, the vaults and the bundles are the
-//! real ones.
+//! Devices sync through a real server process with the core's own online sync: a
+//! coordinator registers the team, invites a field worker and an aftercare worker who
+//! enroll with their invites; records travel; three concurrent edits become the same
+//! conflict on all three devices; the resolution reaches the others; a cancelled round
+//! resumes with nothing lost or doubled; a revoked device is told to wipe and does.
+//! Afterwards the server's files and debug log hold none of the personal text.
 
 use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ed25519_dalek::{Signer, SigningKey};
-use safekeep_core::sync::{Role, bundle};
+use safekeep_core::records::Choice;
+use safekeep_core::sync::{HttpTransport, Role, SyncError, SyncRound};
 use safekeep_core::{Answers, Changes, FormRef, Passphrase, Value, Vault, VaultOptions};
-use safekeep_server::protocol;
-use serde_json::json;
 
 const NAME: &str = "Rekha Kumari";
 const NOTES: &str = "found at brick kiln Bhatta 4, Jhajjar";
-const EDIT_FIELD: &str = "moved to shelter B in Rohtak";
-const EDIT_COORDINATOR: &str = "mother reached by phone in Gaya";
+const EDITS: [&str; 3] = [
+    "moved to shelter B in Rohtak",
+    "counselling started with Ms. Sunita",
+    "mother reached by phone in Gaya",
+];
 
 struct Server {
     child: Child,
-    addr: SocketAddr,
+    url: String,
     token: String,
 }
 
@@ -48,7 +46,7 @@ fn start(data: &Path, log: &Path) -> Server {
         .unwrap();
     let mut server = Server {
         child,
-        addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        url: String::new(),
         token: String::new(),
     };
     let stdout = server.child.stdout.take().unwrap();
@@ -57,278 +55,198 @@ fn start(data: &Path, log: &Path) -> Server {
         if let Some(t) = line.strip_prefix("operator token (shown once; only its hash is kept): ") {
             server.token = t.to_owned();
         } else if let Some(addr) = line.strip_prefix("listening on ") {
-            server.addr = addr.parse().unwrap();
+            server.url = format!("http://{addr}");
             return server;
         }
     }
     panic!("the server stopped");
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn random<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    getrandom::fill(&mut out).unwrap();
-    out
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
-}
-
-/// A vault and the key its device signs requests with.
-struct Device {
-    vault: Vault,
-    id: String,
-    key: SigningKey,
-    cursor: u64,
-    batch: u64,
-}
-
-impl Device {
-    fn request(
-        &self,
-        server: &Server,
-        method: &str,
-        pq: &str,
-        body: &[u8],
-    ) -> (u16, Vec<u8>, bool) {
-        let nonce = hex(&random::<16>());
-        let time = now_ms();
-        let text = protocol::signed_text(&self.id, method, pq, body, time, &nonce);
-        let signature = hex(&self.key.sign(text.as_bytes()).to_bytes());
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let url = format!("http://{}{pq}", server.addr);
-        let headers = [
-            (protocol::DEVICE, self.id.clone()),
-            (protocol::TIME, time.to_string()),
-            (protocol::NONCE, nonce),
-            (protocol::SIGNATURE, signature),
-        ];
-        let result = if method == "GET" {
-            let mut req = agent.get(&url);
-            for (k, v) in &headers {
-                req = req.header(*k, v);
-            }
-            req.call()
-        } else {
-            let mut req = agent.post(&url);
-            for (k, v) in &headers {
-                req = req.header(*k, v);
-            }
-            req.send(body)
-        };
-        let mut response = result.unwrap();
-        let more = response
-            .headers()
-            .get("x-safekeep-more")
-            .is_some_and(|v| v.as_bytes() == b"1");
-        let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(64 << 20)
-            .read_to_vec()
-            .unwrap();
-        (status, body, more)
-    }
-
-    /// Pushes every op of this vault as bundles, then pulls and imports what the team
-    /// pushed since the last pull.
-    fn sync(&mut self, server: &Server) {
-        let mut bundles = Vec::new();
-        self.vault
-            .export_bundles(None, bundle::DEFAULT_MAX_BYTES, |_, bytes| {
-                bundles.push(bytes);
-                Ok(())
-            })
-            .unwrap();
-        for bytes in bundles {
-            self.batch += 1;
-            let pq = format!("/v1/bundles?batch={}", self.batch);
-            let (status, body, _) = self.request(server, "POST", &pq, &bytes);
-            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-        }
-        loop {
-            let pq = format!("/v1/bundles?after={}", self.cursor);
-            let (status, body, more) = self.request(server, "GET", &pq, b"");
-            assert_eq!(status, 200);
-            let mut rest = &body[..];
-            while !rest.is_empty() {
-                self.cursor = u64::from_be_bytes(rest[..8].try_into().unwrap());
-                let len = u32::from_be_bytes(rest[8..12].try_into().unwrap()) as usize;
-                self.vault.import_bundle(&rest[12..12 + len]).unwrap();
-                rest = &rest[12 + len..];
-            }
-            if !more {
-                break;
-            }
-        }
-    }
-}
-
-fn options() -> VaultOptions {
-    VaultOptions::default().insecure_fast_kdf_for_tests()
-}
-
-fn device(dir: &Path) -> Device {
+fn vault(dir: &Path) -> Vault {
     let passphrase = Passphrase::new(safekeep_tests::PASSPHRASE);
-    let vault = Vault::create(dir, &passphrase, options()).unwrap().0;
-    let id = hex(vault.device_id().unwrap().as_bytes());
-    Device {
-        vault,
-        id,
-        key: SigningKey::from_bytes(&random()),
-        cursor: 0,
-        batch: 0,
-    }
+    Vault::create(
+        dir,
+        &passphrase,
+        VaultOptions::default().insecure_fast_kdf_for_tests(),
+    )
+    .unwrap()
+    .0
 }
 
 fn text(s: &str) -> Value {
     Value::Text(s.into())
 }
 
+fn sync(vault: &Vault) -> SyncRound {
+    vault
+        .sync_online(&HttpTransport::default(), &mut |_, _| {}, &|| false)
+        .unwrap()
+}
+
+fn join(coordinator: &Vault, dir: &Path, role: Role) -> Vault {
+    let member = vault(dir);
+    let invite = coordinator
+        .create_invite(role, Duration::from_secs(600))
+        .unwrap();
+    coordinator
+        .offer_invite(&invite, &HttpTransport::default())
+        .unwrap();
+    member.join_team(&invite.invite, &invite.secret).unwrap();
+    assert_eq!(member.enroll(&HttpTransport::default()).unwrap(), role);
+    // A used invite enrolls nobody else.
+    let other = vault(&dir.with_extension("other"));
+    other.join_team(&invite.invite, &invite.secret).unwrap();
+    assert!(matches!(
+        other.enroll(&HttpTransport::default()),
+        Err(SyncError::Server { status: 403, .. })
+    ));
+    member
+}
+
+fn files_under(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).unwrap() {
+                out.push(entry.unwrap().path());
+            }
+        } else {
+            out.push(path.clone());
+        }
+    }
+    out
+}
+
 #[test]
-fn two_vaults_converge_through_the_server_and_it_holds_nothing_readable() {
+fn three_devices_sync_through_the_server_and_it_holds_nothing_readable() {
     let root = tempfile::tempdir().unwrap();
     let (data, log) = (root.path().join("server"), root.path().join("server.log"));
     let server = start(&data, &log);
-    let mut coordinator = device(&root.path().join("coordinator"));
-    let mut field = device(&root.path().join("field"));
-    let team = coordinator
-        .vault
-        .create_team("Haryana kilns", None)
-        .unwrap();
-    let invite = coordinator
-        .vault
-        .create_invite(Role::Field, Duration::from_secs(600))
-        .unwrap();
-    field
-        .vault
-        .join_team(&invite.invite, &invite.secret)
-        .unwrap();
+    let t = HttpTransport::default();
 
-    // The operator registers the team; the coordinator enrolls the field phone.
-    let body = json!({"team": hex(team.id.as_bytes()), "device": coordinator.id,
-        "public_key": hex(coordinator.key.verifying_key().as_bytes())});
-    let registered = ureq::post(&format!("http://{}/v1/teams", server.addr))
-        .header("authorization", &format!("Bearer {}", server.token))
-        .send(body.to_string().as_bytes())
+    let coordinator = vault(&root.path().join("coordinator"));
+    coordinator
+        .create_team("Haryana kilns", Some(server.url.clone()))
         .unwrap();
-    assert_eq!(registered.status().as_u16(), 201);
-    let token = hex(&random::<24>());
-    let body = json!({"token_hash": hex(&protocol::token_hash(token.as_bytes())),
-        "role": "field", "expires_ms": now_ms() + 600_000});
-    let (status, _, _) = coordinator.request(
-        &server,
-        "POST",
-        "/v1/enrollments",
-        body.to_string().as_bytes(),
+    assert!(matches!(
+        coordinator.register_team(&t, "skop_wrong"),
+        Err(SyncError::Server { status: 401, .. })
+    ));
+    coordinator.register_team(&t, &server.token).unwrap();
+    let field = join(&coordinator, &root.path().join("field"), Role::Field);
+    let aftercare = join(
+        &coordinator,
+        &root.path().join("aftercare"),
+        Role::Aftercare,
     );
-    assert_eq!(status, 201);
-    let body = json!({"team": hex(team.id.as_bytes()), "token": token,
-        "public_key": hex(field.key.verifying_key().as_bytes())});
-    let (status, _, _) = field.request(&server, "POST", "/v1/enroll", body.to_string().as_bytes());
-    assert_eq!(status, 201);
 
-    // The field worker identifies; the record reaches the coordinator through the server.
+    // The field worker identifies; the record reaches everyone through the server.
     let mut answers = Answers::new();
     answers.insert("name".into(), text(NAME));
     answers.insert("notes".into(), text(NOTES));
-    let (_, id) = field
-        .vault
+    let id = field
         .batch(|b| {
             let case = b.create_case(Answers::new())?;
-            let id = b.add_submission(case, FormRef::new("victim_identification"), answers)?;
-            Ok((case, id))
+            b.add_submission(case, FormRef::new("victim_identification"), answers)
         })
         .unwrap();
-    field.sync(&server);
-    coordinator.sync(&server);
-    assert_eq!(
-        coordinator.vault.get(id).unwrap().answer("name"),
-        Some(&text(NAME))
-    );
+    assert_eq!(sync(&field).pushed, 1);
+    for vault in [&coordinator, &aftercare] {
+        let round = sync(vault);
+        assert_eq!(round.report.applied, 2, "case and identification");
+        assert_eq!(vault.get(id).unwrap().answer("name"), Some(&text(NAME)));
+    }
 
-    // Both edit the notes offline; after syncing, both list the same conflict.
-    let edit = |vault: &Vault, value: &str| {
+    // Three devices edit the notes offline; after syncing, one conflict everywhere.
+    let devices = [&field, &aftercare, &coordinator];
+    for (vault, value) in devices.iter().zip(EDITS) {
         let mut changes = Changes::new();
         changes.insert("notes".into(), Some(text(value)));
         vault.edit(id, changes).unwrap();
-    };
-    edit(&field.vault, EDIT_FIELD);
-    edit(&coordinator.vault, EDIT_COORDINATOR);
-    field.sync(&server);
-    coordinator.sync(&server);
-    field.sync(&server);
-    let (a, b) = (
-        coordinator.vault.conflicts().unwrap(),
-        field.vault.conflicts().unwrap(),
-    );
-    assert_eq!(a.len(), 1);
-    assert_eq!(a, b, "the same conflict on both devices");
-
-    // The coordinator's decision travels back the same way.
-    let keep = a[0]
+    }
+    for vault in devices.iter().chain(devices.iter()) {
+        sync(vault);
+    }
+    let conflicts = coordinator.conflicts().unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].values.len(), 3);
+    for vault in [&field, &aftercare] {
+        assert_eq!(vault.conflicts().unwrap(), conflicts);
+    }
+    let keep = conflicts[0]
         .values
         .iter()
-        .find(|v| v.value == Some(text(EDIT_FIELD)))
+        .find(|v| v.value == Some(text(EDITS[0])))
         .unwrap();
     coordinator
-        .vault
-        .resolve(
-            &a[0].id,
-            safekeep_core::records::Choice::Keep(keep.id.clone()),
-        )
+        .resolve(&conflicts[0].id, Choice::Keep(keep.id.clone()))
         .unwrap();
-    coordinator.sync(&server);
-    field.sync(&server);
-    assert!(field.vault.conflicts().unwrap().is_empty());
-    assert_eq!(
-        field.vault.get(id).unwrap().answer("notes"),
-        Some(&text(EDIT_FIELD))
+    for vault in [&coordinator, &field, &aftercare] {
+        sync(vault);
+        assert!(vault.conflicts().unwrap().is_empty());
+        assert_eq!(
+            vault.get(id).unwrap().answer("notes"),
+            Some(&text(EDITS[0]))
+        );
+    }
+
+    // A round cancelled after its push resumes where it stopped: nothing lost, nothing
+    // applied twice.
+    for n in 0..3 {
+        let mut answers = Answers::new();
+        answers.insert("name".into(), text(&format!("{NAME} {n}")));
+        field
+            .batch(|b| {
+                let case = b.create_case(Answers::new())?;
+                b.add_submission(case, FormRef::new("victim_identification"), answers)
+            })
+            .unwrap();
+    }
+    let calls = std::cell::Cell::new(0);
+    let cancelled = field.sync_online(&t, &mut |_, _| {}, &|| {
+        calls.set(calls.get() + 1);
+        calls.get() > 1
+    });
+    assert!(matches!(cancelled, Err(SyncError::Cancelled)));
+    let resumed = sync(&field);
+    assert_eq!(resumed.pushed, 0, "the push had completed");
+    let round = sync(&coordinator);
+    assert_eq!((round.report.applied, round.report.duplicates), (6, 0));
+    assert_eq!(coordinator.summary().unwrap(), field.summary().unwrap());
+
+    // The aftercare phone is removed: its next sync wipes it.
+    let removed = aftercare.device_id().unwrap();
+    assert!(matches!(
+        field.revoke_device(removed, &t),
+        Err(SyncError::Server { status: 403, .. })
+    ));
+    coordinator.revoke_device(removed, &t).unwrap();
+    let listed = coordinator.server_devices(&t).unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .any(|d| d.device == removed && d.revoked_ms.is_some())
     );
+    assert!(matches!(
+        aftercare.sync_online(&t, &mut |_, _| {}, &|| false),
+        Err(SyncError::Revoked)
+    ));
+    assert!(!Vault::exists(&root.path().join("aftercare")));
+    assert!(aftercare.get(id).is_err());
 
     // Nothing the devices wrote is readable on the server: its files and its log.
     drop(server);
-    for needle in [
-        NAME,
-        "Rekha",
-        NOTES,
-        "Bhatta",
-        EDIT_FIELD,
-        EDIT_COORDINATOR,
-        "Haryana kilns",
-    ] {
-        for dir in [&data, &root.path().join("server.log")] {
-            let paths: Vec<_> = if dir.is_dir() {
-                std::fs::read_dir(dir)
-                    .unwrap()
-                    .map(|e| e.unwrap().path())
-                    .collect()
-            } else {
-                vec![dir.to_path_buf()]
-            };
-            for path in paths {
-                let bytes = std::fs::read(&path).unwrap();
-                assert!(
-                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                    "{} holds personal text",
-                    path.display()
-                );
-            }
+    let mut needles = vec![NAME, "Rekha", NOTES, "Bhatta", "Haryana kilns"];
+    needles.extend(EDITS);
+    for path in files_under(&[data, log]) {
+        let bytes = std::fs::read(&path).unwrap();
+        for needle in &needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{} holds personal text",
+                path.display()
+            );
         }
     }
-    assert!(
-        std::fs::metadata(&log).unwrap().len() > 0,
-        "the server logged requests"
-    );
 }

@@ -107,7 +107,7 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
-    fn absorb(&mut self, other: SyncReport) {
+    pub(crate) fn absorb(&mut self, other: SyncReport) {
         self.received += other.received;
         self.held += other.held;
         self.own_unknown += other.own_unknown;

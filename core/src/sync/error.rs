@@ -65,6 +65,23 @@ pub enum SyncError {
     /// A choice that does not fit the conflict (a new value for a delete conflict).
     #[error("invalid choice: {0}")]
     InvalidChoice(&'static str),
+    /// The team has no sync server (set one, or exchange bundle files).
+    #[error("this team has no sync server")]
+    NoServer,
+    /// The server removed this device from the team; its vault has been wiped.
+    #[error("this device was removed from the team; its data has been wiped")]
+    Revoked,
+    /// The server refused a request (`code` is the server's error code).
+    #[error("the server refused the request ({status} {code})")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The server's error code, e.g. `unauthenticated`.
+        code: String,
+    },
+    /// No answer from the server: try again later.
+    #[error(transparent)]
+    Transport(#[from] crate::sync::transport::TransportError),
     /// The operation was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,

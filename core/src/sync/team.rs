@@ -85,6 +85,47 @@ pub struct NewInvite {
     pub expires_ms: u64,
     /// The role it grants.
     pub role: Role,
+    /// For a team with a server: the token the joining device enrolls with (derived
+    /// from the secret; the server is given only its hash until it is used).
+    enrollment: Option<Zeroizing<String>>,
+}
+
+impl NewInvite {
+    /// The enrollment token the invite's device will present to the team's server
+    /// (none when the team has no server). [`Vault::offer_invite`] registers it.
+    pub fn enrollment_token(&self) -> Option<Zeroizing<String>> {
+        self.enrollment.clone()
+    }
+}
+
+const ENROLLMENT_TOKEN: &str = "enrollment_token";
+
+/// The server enrollment token an invite's secret gives: one-way from the invite's key,
+/// so the server, which sees it once, learns nothing that opens the invite.
+fn enrollment_token_from(kek: &SecretKey) -> Zeroizing<String> {
+    let digest = Zeroizing::new(blake3::derive_key(
+        "safekeep 2026-11 server enrollment token",
+        kek.expose(),
+    ));
+    Zeroizing::new(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn enrollment_place() -> Place<'static> {
+    Place {
+        table: "meta",
+        row: ENROLLMENT_TOKEN.as_bytes(),
+    }
+}
+
+/// The enrollment token kept when this vault joined a team with a server.
+pub(crate) fn enrollment_token(u: &Unlocked) -> Result<Option<Zeroizing<String>>, SyncError> {
+    let Some(sealed) = Store::meta(u.store.conn(), ENROLLMENT_TOKEN)? else {
+        return Ok(None);
+    };
+    let plain = u.sealer.open(enrollment_place(), &sealed)?;
+    let text = std::str::from_utf8(&plain)
+        .map_err(|_| SyncError::Inconsistent("the enrollment token is malformed"))?;
+    Ok(Some(Zeroizing::new(text.to_owned())))
 }
 
 /// The secret that opens one invite: 128 random bits, typed as 32 characters in groups
@@ -302,6 +343,7 @@ impl Vault {
             let secret = InviteSecret::make_random()?;
             let salt: [u8; SALT_LEN] = crypto::make_random()?;
             let kek = secret.0.derive_kek(&salt);
+            let enrollment = team.server.is_some().then(|| enrollment_token_from(&kek));
             let mut bytes = salt.to_vec();
             bytes.extend(crypto::seal_detached(&kek, INVITE_AAD, &plain)?);
             Ok(NewInvite {
@@ -312,6 +354,7 @@ impl Vault {
                 secret,
                 expires_ms,
                 role,
+                enrollment,
             })
         })
     }
@@ -364,6 +407,11 @@ impl Vault {
             let tx = u.store.write()?;
             store_key(&tx, &u.sealer, payload.epoch, &key)?;
             save(&tx, &u.sealer, &team)?;
+            if team.server.is_some() {
+                let token = enrollment_token_from(&kek);
+                let sealed = u.sealer.seal(enrollment_place(), token.as_bytes())?;
+                Store::set_meta(&tx, ENROLLMENT_TOKEN, &sealed)?;
+            }
             tx.commit().map_err(crate::store::StoreError::from)?;
             u.epoch = team.epoch;
             Ok(team)

@@ -766,6 +766,12 @@ impl Vault {
     /// Destroys the vault now: keyslots first (after which nothing can be decrypted),
     /// then the data files.
     pub fn wipe(self) -> Result<(), VaultError> {
+        self.wipe_now()
+    }
+
+    /// [`Vault::wipe`] through a shared handle (a revoked device wipes itself in the
+    /// middle of a sync): locks, then destroys the files.
+    pub(crate) fn wipe_now(&self) -> Result<(), VaultError> {
         let taken = self.state().take();
         drop(taken);
         wipe::wipe_dir(&self.dir)?;

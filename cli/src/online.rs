@@ -1,0 +1,154 @@
+//! The command's side of the sync server: registering a team, offering invites and
+//! enrolling through it, `safekeep sync`, `devices` and `revoke`.
+
+use std::path::Path;
+
+use safekeep_core::sync::{HttpTransport, NewInvite, SyncError, SyncPhase};
+use safekeep_core::{DeviceId, Vault};
+use serde_json::json;
+
+use crate::{CliResult, Failure, open};
+
+/// The operator token's variable: registering a team with a server needs it.
+pub const SERVER_TOKEN: &str = "SAFEKEEP_SERVER_TOKEN";
+
+/// Registers this vault's team with its server, with the operator token from the
+/// environment; without one, says how to do it later.
+pub fn register(vault: &Vault, required: bool) -> CliResult {
+    match std::env::var(SERVER_TOKEN) {
+        Ok(token) if !token.trim().is_empty() => {
+            vault.register_team(&HttpTransport::default(), &token)?;
+            println!("registered the team and this device with the server");
+            Ok(())
+        }
+        _ if required => Err(Failure::new(format!(
+            "set {SERVER_TOKEN} to the server's operator token (printed once by `safekeep serve`)"
+        ))),
+        _ => {
+            println!(
+                "to sync through the server, register the team: {SERVER_TOKEN}=... safekeep team register"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Lets the server enroll the device that opens `invite`.
+pub fn offer(vault: &Vault, invite: &NewInvite) -> CliResult {
+    vault.offer_invite(invite, &HttpTransport::default())?;
+    Ok(())
+}
+
+/// Enrolls this device with the team's server.
+pub fn enroll(vault: &Vault) -> CliResult {
+    let role = vault.enroll(&HttpTransport::default())?;
+    println!("enrolled with the team's server as {}", role.name());
+    Ok(())
+}
+
+/// `safekeep sync [--server URL]`.
+pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
+    let vault = open(dir)?;
+    if let Some(server) = server {
+        vault.set_team_server(Some(server.to_owned()))?;
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    let result = vault.sync_online(
+        &HttpTransport::default(),
+        &mut |phase, done| {
+            let what = match phase {
+                SyncPhase::Pushing => "sent",
+                SyncPhase::Pulling => "received",
+            };
+            bar.set_message(format!("{done} bundle(s) {what}"));
+            bar.tick();
+        },
+        &|| false,
+    );
+    bar.finish_and_clear();
+    let round = match result {
+        Err(SyncError::Revoked) => return Err(SyncError::Revoked.into()),
+        other => other?,
+    };
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "pushed": round.pushed,
+                "pulled": round.pulled,
+                "refused": round.refused,
+                "applied": round.report.applied,
+                "duplicates": round.report.duplicates,
+                "records": round.report.records,
+                "conflicted": round.report.conflicted,
+                "ahead": round.report.ahead,
+                "own_unknown": round.report.own_unknown,
+            })
+        );
+    } else {
+        println!(
+            "sent {} bundle(s), received {} ({} change(s) applied, {} record(s) updated, {} with a conflict)",
+            round.pushed,
+            round.pulled,
+            round.report.applied,
+            round.report.records,
+            round.report.conflicted
+        );
+        if round.refused > 0 {
+            println!(
+                "{} bundle(s) from the server were refused (altered, or not this team's) and skipped",
+                round.refused
+            );
+        }
+    }
+    vault.close()?;
+    Ok(())
+}
+
+/// `safekeep devices [--json]`.
+pub fn devices(dir: &Path, json_out: bool) -> CliResult {
+    let vault = open(dir)?;
+    let list = vault.server_devices(&HttpTransport::default())?;
+    if json_out {
+        let items: Vec<_> = list
+            .iter()
+            .map(|d| {
+                json!({
+                    "device": d.device.to_string(),
+                    "role": d.role.name(),
+                    "enrolled_ms": d.enrolled_ms,
+                    "revoked_ms": d.revoked_ms,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(items));
+    } else {
+        for d in &list {
+            println!(
+                "{}  {:<11}  {}",
+                d.device,
+                d.role.name(),
+                if d.revoked_ms.is_some() {
+                    "revoked"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    vault.close()?;
+    Ok(())
+}
+
+/// `safekeep revoke DEVICE`.
+pub fn revoke(dir: &Path, device: &str) -> CliResult {
+    let device: DeviceId = device
+        .trim()
+        .parse()
+        .map_err(|_| Failure::new("not a device id: expected 32 hexadecimal digits"))?;
+    let vault = open(dir)?;
+    vault.revoke_device(device, &HttpTransport::default())?;
+    println!("revoked {device}: its next sync wipes it");
+    vault.close()?;
+    Ok(())
+}

@@ -1,0 +1,493 @@
+//! Online sync through the team's server (`docs/server-protocol.md`): the device's
+//! signing key, registering a team, offering an invite's enrollment, enrolling, and
+//! the sync round. A round pushes this vault's outbox in small bundles (each kept until
+//! the server acknowledged it, and pushed again under the same batch number after a
+//! cut, so the server stores it once), then pulls the team's bundles after its cursor
+//! until caught up, applying each. It resumes after any cut where it stopped.
+//!
+//! The server only ever sees sealed bundles, the team id, device ids and public keys.
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::SyncError;
+use super::bundle::{self, OpRange};
+use super::engine::{Summary, SyncReport};
+use super::team::{self, NewInvite, Role};
+use super::transport::{HttpRequest, HttpResponse, Transport};
+use crate::crypto::{self, Place};
+use crate::ids::DeviceId;
+use crate::store::Store;
+use crate::vault::{Unlocked, Vault};
+
+const DEVICE_KEY: &str = "device_key";
+const CURSOR: &str = "server_cursor";
+const OUTBOX: &str = "server_outbox";
+
+/// Bundles pushed at most this big: a few seconds each over 2G, so a cut loses little.
+pub const PUSH_BUDGET: usize = 256 * 1024;
+/// Pull answers asked at most this big.
+pub const PULL_BUDGET: usize = 1024 * 1024;
+
+/// What a sync round did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncRound {
+    /// Bundles pushed (including one left over from a cut round).
+    pub pushed: u64,
+    /// Bundles pulled and applied.
+    pub pulled: u64,
+    /// Bundles pulled that were refused (altered, not this team's): skipped, counted.
+    pub refused: u64,
+    /// What applying the pulled bundles did.
+    pub report: SyncReport,
+}
+
+/// Where a round is, for a progress display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncPhase {
+    /// Sending this vault's changes.
+    Pushing,
+    /// Receiving the team's changes.
+    Pulling,
+}
+
+/// A device of the team as the server lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerDevice {
+    /// The device id.
+    pub device: DeviceId,
+    /// Its role on the server.
+    pub role: Role,
+    /// When it enrolled (ms since the epoch).
+    pub enrolled_ms: u64,
+    /// When it was revoked, if it was.
+    pub revoked_ms: Option<u64>,
+}
+
+/// What signs this vault's requests: its device id, its key and the server.
+struct Signer_ {
+    device: DeviceId,
+    key: SigningKey,
+    server: String,
+}
+
+fn key_place() -> Place<'static> {
+    Place {
+        table: "meta",
+        row: DEVICE_KEY.as_bytes(),
+    }
+}
+
+/// This vault's device key, made on first use.
+fn device_key(u: &Unlocked) -> Result<SigningKey, SyncError> {
+    let conn = u.store.conn();
+    if let Some(sealed) = Store::meta(conn, DEVICE_KEY)? {
+        let seed = u.sealer.open(key_place(), &sealed)?;
+        let seed: [u8; 32] = seed
+            .as_slice()
+            .try_into()
+            .map_err(|_| SyncError::Inconsistent("the device key is malformed"))?;
+        return Ok(SigningKey::from_bytes(&seed));
+    }
+    let seed = Zeroizing::new(crypto::make_random::<32>()?);
+    Store::set_meta(
+        conn,
+        DEVICE_KEY,
+        &u.sealer.seal(key_place(), seed.as_slice())?,
+    )?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The text a request's signature covers (the server builds the same).
+fn signed_text(
+    device: &str,
+    method: &str,
+    pq: &str,
+    body: &[u8],
+    time: u64,
+    nonce: &str,
+) -> String {
+    format!(
+        "safekeep-request-v1\n{device}\n{method}\n{pq}\n{}\n{time}\n{nonce}",
+        blake3::hash(body).to_hex()
+    )
+}
+
+/// The hash under which the server keeps an enrollment or operator token.
+fn token_hash(token: &str) -> [u8; 32] {
+    blake3::derive_key("safekeep 2026-11 server token", token.as_bytes())
+}
+
+impl Signer_ {
+    fn request(&self, method: &str, pq: &str, body: Vec<u8>) -> Result<HttpRequest, SyncError> {
+        let nonce = hex(&crypto::make_random::<16>()?);
+        let time = now_ms();
+        let device = hex(self.device.as_bytes());
+        let text = signed_text(&device, method, pq, &body, time, &nonce);
+        let signature = hex(&self.key.sign(text.as_bytes()).to_bytes());
+        Ok(HttpRequest {
+            method: method.to_owned(),
+            url: format!("{}{pq}", self.server.trim_end_matches('/')),
+            headers: vec![
+                ("x-safekeep-device".into(), device),
+                ("x-safekeep-time".into(), time.to_string()),
+                ("x-safekeep-nonce".into(), nonce),
+                ("x-safekeep-signature".into(), signature),
+                ("content-type".into(), "application/octet-stream".into()),
+            ],
+            body,
+        })
+    }
+
+    fn send(
+        &self,
+        transport: &dyn Transport,
+        method: &str,
+        pq: &str,
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, SyncError> {
+        answer(transport.send(self.request(method, pq, body)?)?)
+    }
+}
+
+/// A 2xx answer, or the refusal as an error (410: this device was revoked).
+fn answer(response: HttpResponse) -> Result<HttpResponse, SyncError> {
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    if response.status == 410 {
+        return Err(SyncError::Revoked);
+    }
+    let code = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into());
+    Err(SyncError::Server {
+        status: response.status,
+        code,
+    })
+}
+
+/// Marks what the server holds after it took or gave a bundle with these ranges: per
+/// device, only as far as the server's holdings are known to run without a gap.
+fn extend_marks(held: &Summary, ranges: &[OpRange]) -> Summary {
+    let mut marks: BTreeMap<DeviceId, u64> = held.marks.clone();
+    let mut ranges: Vec<&OpRange> = ranges.iter().collect();
+    ranges.sort_by_key(|r| (r.device, r.first));
+    for r in ranges {
+        let mark = marks.entry(r.device).or_insert(0);
+        if r.first <= mark.saturating_add(1) {
+            *mark = (*mark).max(r.last);
+        }
+    }
+    Summary { marks }
+}
+
+/// One frame of a pull answer: `seq ‖ length ‖ bundle`, and what follows it.
+fn frame(bytes: &[u8]) -> Option<(u64, &[u8], &[u8])> {
+    let seq = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    let len = u32::from_be_bytes(bytes.get(8..12)?.try_into().ok()?) as usize;
+    let end = 12usize.checked_add(len)?;
+    Some((seq, bytes.get(12..end)?, bytes.get(end..)?))
+}
+
+impl Vault {
+    fn signer(&self) -> Result<Signer_, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            let server = team.server.ok_or(SyncError::NoServer)?;
+            Ok(Signer_ {
+                device: u.device,
+                key: device_key(u)?,
+                server,
+            })
+        })
+    }
+
+    /// This device's public key for the server (hex), made on first use.
+    pub fn device_public_key(&self) -> Result<String, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            Ok(hex(device_key(u)?.verifying_key().as_bytes()))
+        })
+    }
+
+    /// Registers this vault's team and this (coordinator's) device with the team's
+    /// server, with the server operator's token.
+    pub fn register_team(
+        &self,
+        transport: &dyn Transport,
+        operator_token: &str,
+    ) -> Result<(), SyncError> {
+        let team = self.team()?.ok_or(SyncError::NoTeam)?;
+        if team.role != Role::Coordinator {
+            return Err(SyncError::NotCoordinator("register the team with a server"));
+        }
+        let signer = self.signer()?;
+        let body = json!({
+            "team": hex(team.id.as_bytes()),
+            "device": hex(signer.device.as_bytes()),
+            "public_key": hex(signer.key.verifying_key().as_bytes()),
+        });
+        let request = HttpRequest {
+            method: "POST".into(),
+            url: format!("{}/v1/teams", signer.server.trim_end_matches('/')),
+            headers: vec![
+                (
+                    "authorization".into(),
+                    format!("Bearer {}", operator_token.trim()),
+                ),
+                ("content-type".into(), "application/json".into()),
+            ],
+            body: body.to_string().into_bytes(),
+        };
+        answer(transport.send(request)?)?;
+        Ok(())
+    }
+
+    /// Lets the server enroll the device that opens `invite` (its token, derived from
+    /// the invite's secret, is registered by hash with the invite's role and expiry).
+    pub fn offer_invite(
+        &self,
+        invite: &NewInvite,
+        transport: &dyn Transport,
+    ) -> Result<(), SyncError> {
+        let token = invite.enrollment_token().ok_or(SyncError::NoServer)?;
+        let body = json!({
+            "token_hash": hex(&token_hash(&token)),
+            "role": invite.role.name(),
+            "expires_ms": invite.expires_ms,
+        });
+        self.signer()?.send(
+            transport,
+            "POST",
+            "/v1/enrollments",
+            body.to_string().into_bytes(),
+        )?;
+        Ok(())
+    }
+
+    /// Enrolls this device with the team's server, with the token of the invite it
+    /// joined by. Returns the role the server gave it.
+    pub fn enroll(&self, transport: &dyn Transport) -> Result<Role, SyncError> {
+        let team = self.team()?.ok_or(SyncError::NoTeam)?;
+        let token = self
+            .with_unlocked(SyncError::Locked, |u| team::enrollment_token(u))?
+            .ok_or(SyncError::InvalidInput(
+                "this vault joined without a server invite",
+            ))?;
+        let signer = self.signer()?;
+        let body = json!({
+            "team": hex(team.id.as_bytes()),
+            "token": token.as_str(),
+            "public_key": hex(signer.key.verifying_key().as_bytes()),
+        });
+        let response = signer.send(
+            transport,
+            "POST",
+            "/v1/enroll",
+            body.to_string().into_bytes(),
+        )?;
+        let role = serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|v| v["role"].as_str().and_then(Role::parse))
+            .ok_or(SyncError::Server {
+                status: response.status,
+                code: "unreadable answer".into(),
+            })?;
+        Ok(role)
+    }
+
+    /// The team's devices as the server knows them (coordinator only).
+    pub fn server_devices(
+        &self,
+        transport: &dyn Transport,
+    ) -> Result<Vec<ServerDevice>, SyncError> {
+        let response = self
+            .signer()?
+            .send(transport, "GET", "/v1/devices", Vec::new())?;
+        let unreadable = || SyncError::Server {
+            status: response.status,
+            code: "unreadable answer".into(),
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&response.body).map_err(|_| unreadable())?;
+        let list = json["devices"].as_array().ok_or_else(unreadable)?;
+        list.iter()
+            .map(|d| {
+                Some(ServerDevice {
+                    device: d["device"].as_str()?.parse().ok()?,
+                    role: Role::parse(d["role"].as_str()?)?,
+                    enrolled_ms: d["enrolled_ms"].as_u64()?,
+                    revoked_ms: d["revoked_ms"].as_u64(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(unreadable)
+    }
+
+    /// Removes a device from the team on the server (coordinator only): its next
+    /// request gets the wipe instruction.
+    pub fn revoke_device(
+        &self,
+        device: DeviceId,
+        transport: &dyn Transport,
+    ) -> Result<(), SyncError> {
+        let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
+        self.signer()?.send(transport, "POST", &path, Vec::new())?;
+        Ok(())
+    }
+
+    /// One sync round with the team's server: push, then pull until caught up. Safe to
+    /// stop at any point (a cut, `cancelled`, the app killed): the next round resumes.
+    /// A device the server revoked is wiped, and the error is [`SyncError::Revoked`].
+    pub fn sync_online(
+        &self,
+        transport: &dyn Transport,
+        progress: &mut dyn FnMut(SyncPhase, u64),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<SyncRound, SyncError> {
+        match self.sync_round(transport, progress, cancelled) {
+            Err(SyncError::Revoked) => {
+                self.wipe_now()
+                    .map_err(|_| SyncError::Inconsistent("the wipe after revocation failed"))?;
+                Err(SyncError::Revoked)
+            }
+            other => other,
+        }
+    }
+
+    fn sync_round(
+        &self,
+        transport: &dyn Transport,
+        progress: &mut dyn FnMut(SyncPhase, u64),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<SyncRound, SyncError> {
+        let signer = self.signer()?;
+        let peer = signer.server.clone();
+        let mut round = SyncRound::default();
+        let check = || {
+            if cancelled() {
+                Err(SyncError::Cancelled)
+            } else {
+                Ok(())
+            }
+        };
+
+        // A bundle left from a cut round goes first, under its own batch number.
+        if let Some(saved) = self.meta(OUTBOX)? {
+            check()?;
+            self.push_saved(&signer, transport, &peer, saved)?;
+            round.pushed += 1;
+            progress(SyncPhase::Pushing, round.pushed);
+        }
+        let theirs = self.delivered(&peer)?;
+        self.export_bundles(Some(&theirs), PUSH_BUDGET, |header, bytes| {
+            check()?;
+            let mut saved = header.batch.to_be_bytes().to_vec();
+            saved.extend_from_slice(&bytes);
+            self.set_meta(OUTBOX, &saved)?;
+            self.push_saved(&signer, transport, &peer, saved)?;
+            round.pushed += 1;
+            progress(SyncPhase::Pushing, round.pushed);
+            Ok(())
+        })?;
+
+        let mut cursor = self
+            .meta(CURSOR)?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes);
+        loop {
+            check()?;
+            let pq = format!("/v1/bundles?after={cursor}&max_bytes={PULL_BUDGET}");
+            let response = signer.send(transport, "GET", &pq, Vec::new())?;
+            let more = response.header("x-safekeep-more") == Some("1");
+            let mut rest = response.body.as_slice();
+            while !rest.is_empty() {
+                let (seq, bytes, after) = frame(rest).ok_or_else(|| SyncError::Server {
+                    status: response.status,
+                    code: "malformed pull answer".into(),
+                })?;
+                rest = after;
+                match self.import_bundle(bytes) {
+                    Ok(report) => {
+                        round.report.absorb(report);
+                        round.pulled += 1;
+                        if let Ok(header) = bundle::read_header(bytes) {
+                            let held = extend_marks(&self.delivered(&peer)?, &header.ranges);
+                            self.mark_delivered(&peer, &held)?;
+                        }
+                    }
+                    // A key epoch this vault does not have yet: stop here, keep the
+                    // cursor, so the bundle is pulled again once the key has come.
+                    Err(e @ SyncError::UnknownEpoch(_)) => return Err(e),
+                    Err(SyncError::Locked) => return Err(SyncError::Locked),
+                    Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
+                    // Altered or foreign: it can never apply; skipped and counted.
+                    Err(_) => round.refused += 1,
+                }
+                cursor = seq;
+                self.set_meta(CURSOR, &cursor.to_be_bytes())?;
+                progress(SyncPhase::Pulling, round.pulled);
+            }
+            if !more {
+                break;
+            }
+        }
+        Ok(round)
+    }
+
+    /// Pushes a saved outbox entry (`batch ‖ bundle`) and, once the server has it,
+    /// marks its ops delivered and clears the outbox.
+    fn push_saved(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        peer: &str,
+        saved: Vec<u8>,
+    ) -> Result<(), SyncError> {
+        let (batch, bytes) = saved
+            .split_at_checked(8)
+            .ok_or(SyncError::Inconsistent("the saved outbox is cut short"))?;
+        let batch = u64::from_be_bytes(
+            batch
+                .try_into()
+                .map_err(|_| SyncError::Inconsistent("the saved outbox is cut short"))?,
+        );
+        let header = bundle::read_header(bytes)?;
+        let pq = format!("/v1/bundles?batch={batch}");
+        signer.send(transport, "POST", &pq, bytes.to_vec())?;
+        let held = extend_marks(&self.delivered(peer)?, &header.ranges);
+        self.mark_delivered(peer, &held)?;
+        self.delete_meta(OUTBOX)?;
+        Ok(())
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| Ok(Store::meta(u.store.conn(), key)?))
+    }
+
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<(), SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            Ok(Store::set_meta(u.store.conn(), key, value)?)
+        })
+    }
+
+    fn delete_meta(&self, key: &str) -> Result<(), SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            Ok(Store::delete_meta(u.store.conn(), key)?)
+        })
+    }
+}
