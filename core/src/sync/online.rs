@@ -24,8 +24,12 @@ use crate::store::Store;
 use crate::vault::{Unlocked, Vault};
 
 const DEVICE_KEY: &str = "device_key";
-const CURSOR: &str = "server_cursor";
-const OUTBOX: &str = "server_outbox";
+/// Meta keys of the pull cursor and the outbox, per server (a cursor is a place in one
+/// server's order, meaningless on another).
+fn per_server(what: &str, server: &str) -> String {
+    let tag = blake3::derive_key("safekeep 2026-11 server meta key", server.as_bytes());
+    format!("{what} {}", hex(&tag[..8]))
+}
 
 /// Bundles pushed at most this big: a few seconds each over 2G, so a cut loses little.
 pub const PUSH_BUDGET: usize = 256 * 1024;
@@ -168,24 +172,43 @@ fn answer(response: HttpResponse) -> Result<HttpResponse, SyncError> {
     if (200..300).contains(&response.status) {
         return Ok(response);
     }
-    if response.status == 410 {
-        return Err(SyncError::Revoked);
-    }
     let code = serde_json::from_slice::<serde_json::Value>(&response.body)
         .ok()
         .and_then(|v| v["error"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "unknown".into());
+    // The wipe instruction is the server's 410 with its code, not any 410.
+    if response.status == 410 && code == "revoked" {
+        return Err(SyncError::Revoked);
+    }
+    // Shown to people: printable ASCII only, short.
+    let code: String = code
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(64)
+        .collect();
     Err(SyncError::Server {
         status: response.status,
         code,
     })
 }
 
-/// Marks what the server holds after it took or gave a bundle with these ranges: per
-/// device, only as far as the server's holdings are known to run without a gap.
-fn extend_marks(held: &Summary, ranges: &[OpRange]) -> Summary {
+/// Marks what the server holds after it took or gave a bundle with this header: per
+/// device, only as far as the server's holdings are known to run without a gap. A
+/// header names one range per device; only when the ranges hold exactly as many ops
+/// as the bundle carries is every range known to be full (a bundle exported across a
+/// gap in its sender's holdings marks nothing, and is sent again later: doubles, never
+/// a loss).
+fn extend_marks(held: &Summary, header: &bundle::BundleHeader) -> Summary {
     let mut marks: BTreeMap<DeviceId, u64> = held.marks.clone();
-    let mut ranges: Vec<&OpRange> = ranges.iter().collect();
+    let spanned: u64 = header
+        .ranges
+        .iter()
+        .map(|r| r.last.saturating_sub(r.first).saturating_add(1))
+        .sum();
+    if spanned != u64::from(header.op_count) {
+        return Summary { marks };
+    }
+    let mut ranges: Vec<&OpRange> = header.ranges.iter().collect();
     ranges.sort_by_key(|r| (r.device, r.first));
     for r in ranges {
         let mark = marks.entry(r.device).or_insert(0);
@@ -270,13 +293,13 @@ impl Vault {
             "role": invite.role.name(),
             "expires_ms": invite.expires_ms,
         });
-        self.signer()?.send(
+        let sent = self.signer()?.send(
             transport,
             "POST",
             "/v1/enrollments",
             body.to_string().into_bytes(),
-        )?;
-        Ok(())
+        );
+        self.wiping(sent).map(|_| ())
     }
 
     /// Enrolls this device with the team's server, with the token of the invite it
@@ -315,9 +338,10 @@ impl Vault {
         &self,
         transport: &dyn Transport,
     ) -> Result<Vec<ServerDevice>, SyncError> {
-        let response = self
+        let sent = self
             .signer()?
-            .send(transport, "GET", "/v1/devices", Vec::new())?;
+            .send(transport, "GET", "/v1/devices", Vec::new());
+        let response = self.wiping(sent)?;
         let unreadable = || SyncError::Server {
             status: response.status,
             code: "unreadable answer".into(),
@@ -346,8 +370,8 @@ impl Vault {
         transport: &dyn Transport,
     ) -> Result<(), SyncError> {
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
-        self.signer()?.send(transport, "POST", &path, Vec::new())?;
-        Ok(())
+        let sent = self.signer()?.send(transport, "POST", &path, Vec::new());
+        self.wiping(sent).map(|_| ())
     }
 
     /// One sync round with the team's server: push, then pull until caught up. Safe to
@@ -359,10 +383,16 @@ impl Vault {
         progress: &mut dyn FnMut(SyncPhase, u64),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<SyncRound, SyncError> {
-        match self.sync_round(transport, progress, cancelled) {
+        self.wiping(self.sync_round(transport, progress, cancelled))
+    }
+
+    /// Wipes this vault when the server said it was revoked, whatever was asked.
+    fn wiping<T>(&self, result: Result<T, SyncError>) -> Result<T, SyncError> {
+        match result {
             Err(SyncError::Revoked) => {
-                self.wipe_now()
-                    .map_err(|_| SyncError::Inconsistent("the wipe after revocation failed"))?;
+                self.wipe_now().map_err(|_| {
+                    SyncError::InvalidInput("removed from the team, but the wipe failed")
+                })?;
                 Err(SyncError::Revoked)
             }
             other => other,
@@ -387,9 +417,13 @@ impl Vault {
         };
 
         // A bundle left from a cut round goes first, under its own batch number.
-        if let Some(saved) = self.meta(OUTBOX)? {
+        let (cursor_key, outbox_key) = (
+            per_server("server_cursor", &peer),
+            per_server("server_outbox", &peer),
+        );
+        if let Some(saved) = self.meta(&outbox_key)? {
             check()?;
-            self.push_saved(&signer, transport, &peer, saved)?;
+            self.push_saved(&signer, transport, &peer, &outbox_key, saved)?;
             round.pushed += 1;
             progress(SyncPhase::Pushing, round.pushed);
         }
@@ -398,15 +432,15 @@ impl Vault {
             check()?;
             let mut saved = header.batch.to_be_bytes().to_vec();
             saved.extend_from_slice(&bytes);
-            self.set_meta(OUTBOX, &saved)?;
-            self.push_saved(&signer, transport, &peer, saved)?;
+            self.set_meta(&outbox_key, &saved)?;
+            self.push_saved(&signer, transport, &peer, &outbox_key, saved)?;
             round.pushed += 1;
             progress(SyncPhase::Pushing, round.pushed);
             Ok(())
         })?;
 
         let mut cursor = self
-            .meta(CURSOR)?
+            .meta(&cursor_key)?
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
             .map_or(0, u64::from_be_bytes);
         loop {
@@ -426,20 +460,25 @@ impl Vault {
                         round.report.absorb(report);
                         round.pulled += 1;
                         if let Ok(header) = bundle::read_header(bytes) {
-                            let held = extend_marks(&self.delivered(&peer)?, &header.ranges);
+                            let held = extend_marks(&self.delivered(&peer)?, &header);
                             self.mark_delivered(&peer, &held)?;
                         }
                     }
                     // A key epoch this vault does not have yet: stop here, keep the
                     // cursor, so the bundle is pulled again once the key has come.
-                    Err(e @ SyncError::UnknownEpoch(_)) => return Err(e),
-                    Err(SyncError::Locked) => return Err(SyncError::Locked),
-                    Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
-                    // Altered or foreign: it can never apply; skipped and counted.
-                    Err(_) => round.refused += 1,
+                    // Altered, unreadable or another team's: it can never apply here
+                    // or anywhere; skipped and counted.
+                    Err(
+                        SyncError::Unauthentic
+                        | SyncError::MalformedBundle(_)
+                        | SyncError::OtherTeam,
+                    ) => round.refused += 1,
+                    // Anything else (a key epoch not here yet, a newer format, a full
+                    // disk) may pass later: stop without moving the cursor.
+                    Err(e) => return Err(e),
                 }
                 cursor = seq;
-                self.set_meta(CURSOR, &cursor.to_be_bytes())?;
+                self.set_meta(&cursor_key, &cursor.to_be_bytes())?;
                 progress(SyncPhase::Pulling, round.pulled);
             }
             if !more {
@@ -456,6 +495,7 @@ impl Vault {
         signer: &Signer_,
         transport: &dyn Transport,
         peer: &str,
+        outbox_key: &str,
         saved: Vec<u8>,
     ) -> Result<(), SyncError> {
         let (batch, bytes) = saved
@@ -468,10 +508,21 @@ impl Vault {
         );
         let header = bundle::read_header(bytes)?;
         let pq = format!("/v1/bundles?batch={batch}");
-        signer.send(transport, "POST", &pq, bytes.to_vec())?;
-        let held = extend_marks(&self.delivered(peer)?, &header.ranges);
+        let response = signer.send(transport, "POST", &pq, bytes.to_vec())?;
+        // Only the server's own acknowledgement counts (a proxy or captive portal
+        // answering 200 must not make the ops count as delivered).
+        let acknowledged = serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .is_some_and(|v| v["seq"].as_u64().is_some());
+        if !acknowledged {
+            return Err(SyncError::Server {
+                status: response.status,
+                code: "no acknowledgement".into(),
+            });
+        }
+        let held = extend_marks(&self.delivered(peer)?, &header);
         self.mark_delivered(peer, &held)?;
-        self.delete_meta(OUTBOX)?;
+        self.delete_meta(outbox_key)?;
         Ok(())
     }
 

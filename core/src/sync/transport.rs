@@ -4,8 +4,9 @@
 //! proxies, certificate pinning, background transfer) and the command and the tests
 //! use [`HttpTransport`] (feature `http`, rustls).
 
-/// One HTTP request, ready to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One HTTP request, ready to send. Its `Debug` shows method and URL only: headers
+/// and body can hold tokens.
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// `GET` or `POST`.
     pub method: String,
@@ -15,6 +16,15 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The body (empty for `GET`).
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One HTTP answer, whatever its status.
