@@ -300,6 +300,15 @@ enum Command {
         /// Data directory of the server's store.
         #[arg(long, default_value = "safekeep-server-data")]
         data: PathBuf,
+        /// A PostgreSQL database instead of the data directory
+        /// (postgres://user:password@host/database); several servers may share one.
+        #[arg(
+            long,
+            env = "SAFEKEEP_DATABASE_URL",
+            hide_env_values = true,
+            conflicts_with = "data"
+        )]
+        database_url: Option<String>,
     },
 }
 
@@ -553,7 +562,11 @@ fn record_id(text: &str) -> CliResult<RecordId> {
 fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Demo => return demo::run(cli.vault.as_deref()),
-        Command::Serve { listen, data } => return serve::run(listen, data),
+        Command::Serve {
+            listen,
+            data,
+            database_url,
+        } => return serve::run(listen, data, database_url),
         _ => {}
     }
     let dir = vault_dir(&cli)?;

@@ -3,16 +3,20 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use safekeep_server::Config;
 use safekeep_server::limits::Limits;
+use safekeep_server::{Config, DatabaseUrl, Store};
 
 use crate::{CliResult, Failure};
 
 /// Runs the server until the process is stopped.
-pub fn run(listen: SocketAddr, data: PathBuf) -> CliResult {
+/// `database_url` (PostgreSQL) replaces the data directory when given.
+pub fn run(listen: SocketAddr, data: PathBuf, database_url: Option<String>) -> CliResult {
     let config = Config {
         listen,
-        data,
+        store: match database_url {
+            Some(url) => Store::Postgres(DatabaseUrl::new(url)),
+            None => Store::Directory(data),
+        },
         limits: Limits::default(),
     };
     safekeep_server::serve_forever(config).map_err(|e| Failure::new(format!("server: {e}")))

@@ -13,6 +13,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 
+use safekeep_server::testing::ScratchDatabase;
+
 struct Running(Child);
 
 impl Drop for Running {
@@ -25,9 +27,18 @@ impl Drop for Running {
 /// Starts the server; returns it, the lines it printed up to "listening on", and the
 /// address.
 fn serve(data: &std::path::Path) -> (Running, Vec<String>, String) {
-    let child = Command::new(env!("CARGO_BIN_EXE_safekeep"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
+    serve_with(
+        Command::new(env!("CARGO_BIN_EXE_safekeep"))
+            .args(["serve", "--data"])
+            .arg(data),
+    )
+}
+
+/// Starts `safekeep serve` with the store chosen by `command`'s arguments or
+/// environment.
+fn serve_with(command: &mut Command) -> (Running, Vec<String>, String) {
+    let child = command
+        .args(["--listen", "127.0.0.1:0"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -82,6 +93,37 @@ fn the_server_prints_its_operator_token_once_and_answers_health() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
     }
+}
+
+/// The same on PostgreSQL, with the URL from `SAFEKEEP_DATABASE_URL` (kept out of the
+/// process list): the token is shown on the first start only, and the database keeps
+/// its hash, not the token.
+#[test]
+fn safekeep_serve_runs_on_postgresql() {
+    let Some(db) = ScratchDatabase::create("safekeep_serve_runs_on_postgresql") else {
+        return;
+    };
+    let start = || {
+        serve_with(
+            Command::new(env!("CARGO_BIN_EXE_safekeep"))
+                .arg("serve")
+                .env("SAFEKEEP_DATABASE_URL", db.url()),
+        )
+    };
+    let (first, printed, addr) = start();
+    assert_eq!(printed.len(), 1, "{printed:?}");
+    let token = printed[0]
+        .strip_prefix("operator token (shown once; only its hash is kept): ")
+        .unwrap()
+        .to_owned();
+    assert!(get(&addr, "/v1/health").starts_with("HTTP/1.1 200"));
+    drop(first);
+    let (_second, printed, addr) = start();
+    assert!(printed.is_empty(), "the token is shown once: {printed:?}");
+    assert!(get(&addr, "/v1/health").starts_with("HTTP/1.1 200"));
+    let stored = db.contents();
+    assert!(!stored.is_empty());
+    assert!(!stored.windows(token.len()).any(|w| w == token.as_bytes()));
 }
 
 #[test]

@@ -73,8 +73,8 @@ impl From<StorageError> for ApiError {
             StorageError::BatchReused => {
                 ApiError::conflict("this batch number was already used for a different bundle")
             }
-            StorageError::Database(detail) => {
-                tracing::error!(%detail, "storage failed");
+            StorageError::NewerSchema { .. } | StorageError::Database(_) => {
+                tracing::error!(detail = %e, "storage failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

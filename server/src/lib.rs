@@ -11,6 +11,8 @@ pub mod limits;
 pub mod metrics;
 pub mod protocol;
 pub mod storage;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,17 +26,54 @@ use zeroize::Zeroizing;
 
 use crate::api::AppState;
 use crate::limits::{Limits, RateLimiter};
-use crate::storage::{SqliteStorage, Storage, StorageError};
+use crate::storage::{PostgresStorage, SqliteStorage, Storage, StorageError};
 
 /// How to run a server.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Address to listen on.
     pub listen: SocketAddr,
-    /// Data directory for the embedded store.
-    pub data: PathBuf,
+    /// Where the server keeps what it holds.
+    pub store: Store,
     /// Limits on requests.
     pub limits: Limits,
+}
+
+/// Where the server keeps what it holds.
+#[derive(Clone, Debug)]
+pub enum Store {
+    /// The embedded SQLite store in a data directory (one server process).
+    Directory(PathBuf),
+    /// A PostgreSQL database, which several server processes may share.
+    Postgres(DatabaseUrl),
+}
+
+/// A PostgreSQL URL. It may carry a password: never printed, wiped when dropped.
+#[derive(Clone)]
+pub struct DatabaseUrl(Zeroizing<String>);
+
+impl DatabaseUrl {
+    /// Wraps a URL given on the command line or in `SAFEKEEP_DATABASE_URL`.
+    pub fn new(url: String) -> Self {
+        Self(Zeroizing::new(url))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(hidden)")
+    }
+}
+
+impl Store {
+    /// Opens (creating or migrating) the store. Blocks: call it outside the async
+    /// workers.
+    pub fn open(&self) -> Result<Arc<dyn Storage>, StorageError> {
+        Ok(match self {
+            Store::Directory(dir) => Arc::new(SqliteStorage::open(dir)?),
+            Store::Postgres(url) => Arc::new(PostgresStorage::connect(&url.0)?),
+        })
+    }
 }
 
 /// Why a server could not start.
@@ -97,8 +136,14 @@ pub async fn run(
     config: Config,
     started: impl FnOnce(SocketAddr, Option<Zeroizing<String>>),
 ) -> Result<(), ServerError> {
-    let storage: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&config.data)?);
-    let token = init_operator(&*storage)?;
+    let store = config.store.clone();
+    let (storage, token) = tokio::task::spawn_blocking(move || {
+        let storage = store.open()?;
+        let token = init_operator(&*storage)?;
+        Ok::<_, ServerError>((storage, token))
+    })
+    .await
+    .map_err(|_| ServerError::Storage(StorageError::Database("opening failed".into())))??;
     let state = Arc::new(AppState {
         storage,
         limits: config.limits,

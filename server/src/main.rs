@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use safekeep_server::{Config, limits::Limits};
+use safekeep_server::{Config, DatabaseUrl, Store, limits::Limits};
 
 /// The Safekeep sync relay: stores and orders sealed bundles it cannot read.
 #[derive(Parser)]
@@ -13,16 +13,28 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// Data directory.
+    /// Data directory of the embedded store.
     #[arg(long, default_value = "safekeep-server-data")]
     data: PathBuf,
+    /// A PostgreSQL database instead of the data directory
+    /// (postgres://user:password@host/database); several servers may share one.
+    #[arg(
+        long,
+        env = "SAFEKEEP_DATABASE_URL",
+        hide_env_values = true,
+        conflicts_with = "data"
+    )]
+    database_url: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let config = Config {
         listen: args.listen,
-        data: args.data,
+        store: match args.database_url {
+            Some(url) => Store::Postgres(DatabaseUrl::new(url)),
+            None => Store::Directory(args.data),
+        },
         limits: Limits::default(),
     };
     match safekeep_server::serve_forever(config) {

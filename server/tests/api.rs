@@ -6,11 +6,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use ed25519_dalek::{Signer, SigningKey};
 use safekeep_server::protocol;
+use safekeep_server::testing::ScratchDatabase;
 use serde_json::{Value, json};
 
 struct Server {
@@ -26,10 +26,32 @@ impl Drop for Server {
     }
 }
 
-fn start(data: &Path) -> Server {
+/// Where a test's server keeps its data: every test runs on both stores.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(ScratchDatabase),
+}
+
+impl Backend {
+    fn args(&self) -> Vec<String> {
+        match self {
+            Backend::Sqlite(dir) => vec!["--data".into(), dir.path().display().to_string()],
+            Backend::Postgres(db) => vec!["--database-url".into(), db.url()],
+        }
+    }
+}
+
+/// The embedded store, and PostgreSQL when a test server is configured.
+fn backends(test: &str) -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite(tempfile::tempdir().unwrap())];
+    all.extend(ScratchDatabase::create(test).map(Backend::Postgres));
+    all
+}
+
+fn start(backend: &Backend) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_safekeep-server"))
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(backend.args())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -264,8 +286,13 @@ fn frames(mut body: &[u8]) -> Vec<(u64, Vec<u8>)> {
 
 #[test]
 fn devices_push_and_pull_their_team_s_bundles_in_one_order() {
-    let data = tempfile::tempdir().unwrap();
-    let server = start(data.path());
+    for backend in backends("devices_push_and_pull_their_team_s_bundles_in_one_order") {
+        devices_push_and_pull_their_team_s_bundles_in_one_order_on(&backend);
+    }
+}
+
+fn devices_push_and_pull_their_team_s_bundles_in_one_order_on(backend: &Backend) {
+    let server = start(backend);
     assert!(
         server
             .token
@@ -326,7 +353,7 @@ fn devices_push_and_pull_their_team_s_bundles_in_one_order() {
 
     // The store survives a restart; the operator token is not shown again.
     drop(server);
-    let server = start(data.path());
+    let server = start(backend);
     assert!(server.token.is_none());
     let after = signed(&server, &field, "GET", "/v1/bundles?after=0", b"");
     assert_eq!(frames(&after.body).len(), 2);
@@ -336,8 +363,13 @@ fn devices_push_and_pull_their_team_s_bundles_in_one_order() {
 
 #[test]
 fn unsigned_tampered_replayed_stale_and_foreign_requests_are_refused() {
-    let data = tempfile::tempdir().unwrap();
-    let server = start(data.path());
+    for backend in backends("unsigned_tampered_replayed_stale_and_foreign_requests_are_refused") {
+        unsigned_tampered_replayed_stale_and_foreign_requests_are_refused_on(&backend);
+    }
+}
+
+fn unsigned_tampered_replayed_stale_and_foreign_requests_are_refused_on(backend: &Backend) {
+    let server = start(backend);
     let (team_a, team_b) = (random::<16>(), random::<16>());
     let (coord_a, coord_b) = (Device::new(), Device::new());
     assert_eq!(create_team(&server, &team_a, &coord_a).status, 201);
@@ -461,8 +493,13 @@ fn unsigned_tampered_replayed_stale_and_foreign_requests_are_refused() {
 
 #[test]
 fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else() {
-    let data = tempfile::tempdir().unwrap();
-    let server = start(data.path());
+    for backend in backends("a_revoked_device_gets_the_wipe_instruction_and_nothing_else") {
+        a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(&backend);
+    }
+}
+
+fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Backend) {
+    let server = start(backend);
     let team = random::<16>();
     let coordinator = Device::new();
     assert_eq!(create_team(&server, &team, &coordinator).status, 201);
@@ -502,4 +539,121 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else() {
         signed(&server, &aftercare, "GET", "/v1/bundles?after=0", b"").status,
         200
     );
+}
+
+/// Several stateless server processes over one PostgreSQL database act as one server:
+/// one order per team without gaps or doubles under concurrent pushes through both,
+/// a nonce used at one is refused at the other, an enrollment token raced through both
+/// enrolls one device, and a retry through the other process is recognised.
+#[test]
+fn several_servers_over_one_postgres_database_act_as_one() {
+    let Some(db) = ScratchDatabase::create("several_servers_over_one_postgres_database_act_as_one")
+    else {
+        return;
+    };
+    let backend = Backend::Postgres(db);
+    let a = start(&backend);
+    let b = start(&backend);
+    assert!(a.token.is_some() && b.token.is_none(), "one operator token");
+    let team = random::<16>();
+    let coordinator = Device::new();
+    assert_eq!(create_team(&a, &team, &coordinator).status, 201);
+    let devices: Vec<Device> = (0..4)
+        .map(|i| {
+            enroll(
+                if i % 2 == 0 { &a } else { &b },
+                &team,
+                &coordinator,
+                "field",
+            )
+        })
+        .collect();
+
+    // Concurrent pushes, each device alternating between the two processes; every
+    // push is also retried through the other process.
+    let pushed: Vec<(u64, Vec<u8>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(d, device)| {
+                let (a, b) = (&a, &b);
+                scope.spawn(move || {
+                    let mut mine = Vec::new();
+                    for batch in 1..=20u64 {
+                        let body = format!("sealed {d}/{batch}").into_bytes();
+                        let (first, second) = if batch % 2 == 0 { (a, b) } else { (b, a) };
+                        let pq = format!("/v1/bundles?batch={batch}");
+                        let one = signed(first, device, "POST", &pq, &body);
+                        assert_eq!(one.status, 200, "{:?}", one.json());
+                        let retry = signed(second, device, "POST", &pq, &body);
+                        assert_eq!(retry.json()["duplicate"], true);
+                        assert_eq!(retry.json()["seq"], one.json()["seq"]);
+                        mine.push((one.json()["seq"].as_u64().unwrap(), body));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut expected = pushed.clone();
+    expected.sort();
+    let seqs: Vec<u64> = expected.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, (1..=80).collect::<Vec<u64>>(), "one gap-free order");
+    for server in [&a, &b] {
+        let all = signed(server, &coordinator, "GET", "/v1/bundles?after=0", b"");
+        assert_eq!(frames(&all.body), expected);
+    }
+
+    // A request accepted by one process is a replay at the other.
+    let pq = "/v1/bundles?batch=99";
+    let headers = signature(&devices[0], "POST", pq, b"late", now_ms());
+    assert_eq!(send(&a, "POST", pq, &headers, b"late").status, 200);
+    let replay = send(&b, "POST", pq, &headers, b"late");
+    assert_eq!((replay.status, replay.code().as_str()), (401, "replayed"));
+
+    // One enrollment token raced through both processes enrolls one device.
+    let token = hex(&random::<24>());
+    let body = json!({
+        "token_hash": hex(&protocol::token_hash(token.as_bytes())),
+        "role": "aftercare",
+        "expires_ms": now_ms() + 60_000,
+    });
+    let added = signed(
+        &a,
+        &coordinator,
+        "POST",
+        "/v1/enrollments",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(added.status, 201);
+    let racers = [Device::new(), Device::new()];
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = racers
+            .iter()
+            .zip([&a, &b])
+            .map(|(device, server)| {
+                let token = &token;
+                scope.spawn(move || {
+                    let body =
+                        json!({"team": hex(&team), "token": token, "public_key": device.public()});
+                    signed(
+                        server,
+                        device,
+                        "POST",
+                        "/v1/enroll",
+                        body.to_string().as_bytes(),
+                    )
+                    .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![201, 403], "{statuses:?}");
 }

@@ -3,7 +3,8 @@
 //! enroll with their invites; records travel; three concurrent edits become the same
 //! conflict on all three devices; the resolution reaches the others; a cancelled round
 //! resumes with nothing lost or doubled; a revoked device is told to wipe and does.
-//! Afterwards the server's files and debug log hold none of the personal text.
+//! Afterwards the server's files (or PostgreSQL tables) and debug log hold none of the
+//! personal text. The whole run is made on the embedded store and on PostgreSQL.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,6 +14,7 @@ use std::time::Duration;
 use safekeep_core::records::Choice;
 use safekeep_core::sync::{HttpTransport, Role, SyncError, SyncRound};
 use safekeep_core::{Answers, Changes, FormRef, Passphrase, Value, Vault, VaultOptions};
+use safekeep_server::testing::ScratchDatabase;
 
 const NAME: &str = "Rekha Kumari";
 const NOTES: &str = "found at brick kiln Bhatta 4, Jhajjar";
@@ -35,10 +37,25 @@ impl Drop for Server {
     }
 }
 
-fn start(data: &Path, log: &Path) -> Server {
+/// Where the server keeps what it holds: the test runs on both stores.
+enum Store {
+    Directory(PathBuf),
+    Postgres(ScratchDatabase),
+}
+
+impl Store {
+    fn arg(&self) -> String {
+        match self {
+            Store::Directory(dir) => dir.display().to_string(),
+            Store::Postgres(db) => db.url(),
+        }
+    }
+}
+
+fn start(store: &Store, log: &Path) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_relay_server"))
         .arg("127.0.0.1:0")
-        .arg(data)
+        .arg(store.arg())
         .env("RUST_LOG", "debug")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(log).unwrap())
@@ -119,12 +136,21 @@ fn files_under(paths: &[PathBuf]) -> Vec<PathBuf> {
 
 #[test]
 fn three_devices_sync_through_the_server_and_it_holds_nothing_readable() {
+    const TEST: &str = "three_devices_sync_through_the_server_and_it_holds_nothing_readable";
     let root = tempfile::tempdir().unwrap();
-    let (data, log) = (root.path().join("server"), root.path().join("server.log"));
-    let server = start(&data, &log);
+    three_devices_on(root.path(), Store::Directory(root.path().join("server")));
+    if let Some(db) = ScratchDatabase::create(TEST) {
+        let root = tempfile::tempdir().unwrap();
+        three_devices_on(root.path(), Store::Postgres(db));
+    }
+}
+
+fn three_devices_on(root: &Path, store: Store) {
+    let log = root.join("server.log");
+    let server = start(&store, &log);
     let t = HttpTransport::default();
 
-    let coordinator = vault(&root.path().join("coordinator"));
+    let coordinator = vault(&root.join("coordinator"));
     coordinator
         .create_team("Haryana kilns", Some(server.url.clone()))
         .unwrap();
@@ -133,12 +159,8 @@ fn three_devices_sync_through_the_server_and_it_holds_nothing_readable() {
         Err(SyncError::Server { status: 401, .. })
     ));
     coordinator.register_team(&t, &server.token).unwrap();
-    let field = join(&coordinator, &root.path().join("field"), Role::Field);
-    let aftercare = join(
-        &coordinator,
-        &root.path().join("aftercare"),
-        Role::Aftercare,
-    );
+    let field = join(&coordinator, &root.join("field"), Role::Field);
+    let aftercare = join(&coordinator, &root.join("aftercare"), Role::Aftercare);
 
     // The field worker identifies; the record reaches everyone through the server.
     let mut answers = Answers::new();
@@ -232,20 +254,32 @@ fn three_devices_sync_through_the_server_and_it_holds_nothing_readable() {
         aftercare.sync_online(&t, &mut |_, _| {}, &|| false),
         Err(SyncError::Revoked)
     ));
-    assert!(!Vault::exists(&root.path().join("aftercare")));
+    assert!(!Vault::exists(&root.join("aftercare")));
     assert!(aftercare.get(id).is_err());
 
-    // Nothing the devices wrote is readable on the server: its files and its log.
+    // Nothing the devices wrote is readable on the server: its files, its database
+    // tables and its log.
     drop(server);
+    let mut held: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut places = vec![log];
+    match &store {
+        Store::Directory(dir) => places.push(dir.clone()),
+        Store::Postgres(db) => held.push(("the PostgreSQL tables".into(), db.contents())),
+    }
+    for path in files_under(&places) {
+        held.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    assert!(
+        held.iter().any(|(_, bytes)| bytes.len() > 1000),
+        "something was stored"
+    );
     let mut needles = vec![NAME, "Rekha", NOTES, "Bhatta", "Haryana kilns"];
     needles.extend(EDITS);
-    for path in files_under(&[data, log]) {
-        let bytes = std::fs::read(&path).unwrap();
+    for (place, bytes) in &held {
         for needle in &needles {
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                "{} holds personal text",
-                path.display()
+                "{place} holds personal text"
             );
         }
     }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL for the tests, on 127.0.0.1 only, in a directory of its own.
+#   scripts/postgres.sh start DIR   starts it and prints the base URL to give the tests
+#                                   as SAFEKEEP_TEST_POSTGRES (postgres://postgres@127.0.0.1:PORT)
+#   scripts/postgres.sh stop DIR    stops it and removes DIR
+# DIR is a new directory (mktemp -d) the postgres user can reach when run as root.
+# Needs Debian's postgresql package (or initdb and pg_ctl on PATH). PostgreSQL refuses
+# to run as root; as root the server runs as the `postgres` user the package creates.
+set -euo pipefail
+
+command=${1:-}
+dir=${2:-}
+[[ -n $command && -n $dir ]] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+
+bin=""
+if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
+    bin="$(dirname "$(command -v pg_ctl)")"
+else
+    for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        [[ -x $candidate/initdb ]] && { bin=$candidate; break; }
+    done
+fi
+[[ -n $bin ]] || { echo "PostgreSQL (initdb, pg_ctl) is not installed" >&2; exit 3; }
+
+as_owner=()
+if [[ $(id -u) == 0 ]]; then
+    id postgres >/dev/null 2>&1 || { echo "running as root needs a postgres user" >&2; exit 3; }
+    as_owner=(runuser -u postgres --)
+fi
+
+case $command in
+start)
+    mkdir -p "$dir"
+    [[ ${#as_owner[@]} == 0 ]] || chown postgres "$dir"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync \
+        >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    # Test data only: no fsync, sockets in DIR, TCP on loopback only.
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+        start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    echo "postgres://postgres@127.0.0.1:$port"
+    ;;
+stop)
+    if [[ -f $dir/data/postmaster.pid ]]; then
+        "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
+    fi
+    rm -rf "$dir"
+    ;;
+*)
+    echo "usage: $0 start|stop DIR" >&2
+    exit 2
+    ;;
+esac

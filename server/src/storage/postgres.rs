@@ -1,0 +1,559 @@
+//! The PostgreSQL store, for deployments that outgrow one machine: several stateless
+//! server processes over one database. Everything that must be decided once (a team's
+//! next sequence number, a nonce, an enrollment token, a (device, batch) pair) is
+//! decided by the database inside a transaction, never in a process's memory.
+//!
+//! Ordering: a push takes its team's row lock to draw the next sequence number and
+//! holds it until commit, so bundles become visible in sequence order and a puller
+//! never sees seq n+1 before seq n.
+
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{NoTls, Row, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+use r2d2_postgres::r2d2::{Pool, PooledConnection};
+
+use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
+
+/// The schema, one step per version, in order; the `schema_version` table records how
+/// many steps the database has. A step is never edited once released.
+const MIGRATIONS: &[&str] = &[SCHEMA_1];
+
+const SCHEMA_1: &str = "
+CREATE TABLE operator (
+    one        INTEGER PRIMARY KEY CHECK (one = 1),
+    token_hash BYTEA NOT NULL
+);
+CREATE TABLE teams (
+    id         BYTEA PRIMARY KEY,
+    created_ms BIGINT NOT NULL,
+    last_seq   BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE devices (
+    id          BYTEA PRIMARY KEY,
+    team        BYTEA NOT NULL REFERENCES teams (id),
+    public_key  BYTEA NOT NULL UNIQUE,
+    role        TEXT NOT NULL,
+    enrolled_ms BIGINT NOT NULL,
+    revoked_ms  BIGINT
+);
+CREATE INDEX devices_by_team ON devices (team, enrolled_ms);
+CREATE TABLE enrollments (
+    token_hash BYTEA PRIMARY KEY,
+    team       BYTEA NOT NULL REFERENCES teams (id),
+    role       TEXT NOT NULL,
+    expires_ms BIGINT NOT NULL,
+    used_by    BYTEA
+);
+CREATE TABLE bundles (
+    team        BYTEA NOT NULL,
+    seq         BIGINT NOT NULL,
+    device      BYTEA NOT NULL,
+    batch       BIGINT NOT NULL,
+    body_hash   BYTEA NOT NULL,
+    size        BIGINT NOT NULL,
+    received_ms BIGINT NOT NULL,
+    body        BYTEA NOT NULL,
+    PRIMARY KEY (team, seq),
+    UNIQUE (device, batch)
+);
+-- Sealed bytes do not compress: store them out of line without trying.
+ALTER TABLE bundles ALTER COLUMN body SET STORAGE EXTERNAL;
+CREATE TABLE nonces (
+    device  BYTEA NOT NULL,
+    nonce   BYTEA NOT NULL,
+    used_ms BIGINT NOT NULL,
+    PRIMARY KEY (device, nonce)
+);
+CREATE INDEX nonces_by_device_time ON nonces (device, used_ms);
+";
+
+/// Taken while migrating, so server processes starting together migrate once.
+const MIGRATION_LOCK: i64 = 0x5afe_4ee9;
+
+/// Connections per server process.
+const POOL_SIZE: u32 = 16;
+
+/// Bundle sizes read per round trip while filling a pull's budget.
+const SIZES_PER_FETCH: i32 = 256;
+
+/// The PostgreSQL store.
+pub struct PostgresStorage {
+    pool: Pool<PostgresConnectionManager<NoTls>>,
+}
+
+/// A storage error without the values a database message may quote (PostgreSQL's
+/// DETAIL lines repeat key values): the SQLSTATE and the message's first line only.
+fn pg(e: postgres::Error) -> StorageError {
+    match e.as_db_error() {
+        Some(db) => {
+            StorageError::Database(format!("postgres {}: {}", db.code().code(), db.message()))
+        }
+        None if e.is_closed() => StorageError::Database("postgres: connection closed".into()),
+        None => StorageError::Database("postgres: connection failed".into()),
+    }
+}
+
+fn unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+fn id_of(bytes: Vec<u8>) -> Result<Id, StorageError> {
+    bytes
+        .try_into()
+        .map_err(|_| StorageError::Database("a stored id has the wrong length".into()))
+}
+
+fn key_of(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
+    bytes
+        .try_into()
+        .map_err(|_| StorageError::Database("a stored key has the wrong length".into()))
+}
+
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms";
+
+fn device_from_row(row: &Row) -> Result<Device, StorageError> {
+    let role: String = row.try_get(3).map_err(pg)?;
+    Ok(Device {
+        id: id_of(row.try_get(0).map_err(pg)?)?,
+        team: id_of(row.try_get(1).map_err(pg)?)?,
+        public_key: key_of(row.try_get(2).map_err(pg)?)?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StorageError::Database("a stored role is unknown".into()))?,
+        enrolled_ms: row.try_get::<_, i64>(4).map_err(pg)? as u64,
+        revoked_ms: row
+            .try_get::<_, Option<i64>>(5)
+            .map_err(pg)?
+            .map(|t| t as u64),
+    })
+}
+
+impl PostgresStorage {
+    /// Connects to `url` (`postgres://user:password@host/database`) and brings the
+    /// schema up to date. Connections are unencrypted: keep the database on the same
+    /// host or a private network (everything stored is sealed or hashed, but the
+    /// database password travels in the clear).
+    ///
+    /// Blocks: call it outside an async runtime's workers.
+    pub fn connect(url: &str) -> Result<Self, StorageError> {
+        let config: postgres::Config = url.parse().map_err(|_| {
+            StorageError::Database("the database URL is not a PostgreSQL URL".into())
+        })?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = Pool::builder()
+            .max_size(POOL_SIZE)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|_| StorageError::Database("postgres: cannot connect".into()))?;
+        let storage = Self { pool };
+        storage.migrate()?;
+        Ok(storage)
+    }
+
+    fn conn(&self) -> Result<PooledConnection<PostgresConnectionManager<NoTls>>, StorageError> {
+        self.pool
+            .get()
+            .map_err(|_| StorageError::Database("postgres: no connection available".into()))
+    }
+
+    fn migrate(&self) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(pg)?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+            .map_err(pg)?;
+        let found: Option<i64> = tx
+            .query_opt("SELECT version FROM schema_version", &[])
+            .map_err(pg)?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(pg)?;
+        if found.is_none() {
+            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])
+                .map_err(pg)?;
+        }
+        let found = usize::try_from(found.unwrap_or(0)).unwrap_or(usize::MAX);
+        if found > MIGRATIONS.len() {
+            return Err(StorageError::NewerSchema {
+                found,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (done, step) in MIGRATIONS.iter().enumerate().skip(found) {
+            tx.batch_execute(step).map_err(pg)?;
+            tx.execute(
+                "UPDATE schema_version SET version = $1",
+                &[&((done + 1) as i64)],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)
+    }
+}
+
+/// Adds a device; `DeviceExists` when its id or its public key is already enrolled.
+fn insert_device(
+    tx: &mut Transaction<'_>,
+    device: &Device,
+    role: Role,
+) -> Result<(), StorageError> {
+    let added = tx
+        .execute(
+            "INSERT INTO devices (id, team, public_key, role, enrolled_ms)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[
+                &&device.id[..],
+                &&device.team[..],
+                &&device.public_key[..],
+                &role.name(),
+                &ms(device.enrolled_ms),
+            ],
+        )
+        .map_err(pg)?;
+    if added == 0 {
+        return Err(StorageError::DeviceExists);
+    }
+    Ok(())
+}
+
+/// Drops the device's nonces from before the window and records this one; false when
+/// it was already used. Per device, so concurrent requests of different devices do not
+/// contend for the same rows.
+fn record_nonce(
+    tx: &mut Transaction<'_>,
+    device: &Id,
+    nonce: &[u8; 16],
+    now_ms: u64,
+    forget_before_ms: u64,
+) -> Result<bool, StorageError> {
+    tx.execute(
+        "DELETE FROM nonces WHERE device = $1 AND used_ms < $2",
+        &[&&device[..], &ms(forget_before_ms)],
+    )
+    .map_err(pg)?;
+    let added = tx
+        .execute(
+            "INSERT INTO nonces (device, nonce, used_ms) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&&device[..], &&nonce[..], &ms(now_ms)],
+        )
+        .map_err(pg)?;
+    Ok(added == 1)
+}
+
+impl Storage for PostgresStorage {
+    fn init_operator(&self, token_hash: &[u8; 32]) -> Result<bool, StorageError> {
+        let added = self
+            .conn()?
+            .execute(
+                "INSERT INTO operator (one, token_hash) VALUES (1, $1) ON CONFLICT DO NOTHING",
+                &[&&token_hash[..]],
+            )
+            .map_err(pg)?;
+        Ok(added == 1)
+    }
+
+    fn operator(&self) -> Result<Option<[u8; 32]>, StorageError> {
+        let row = self
+            .conn()?
+            .query_opt("SELECT token_hash FROM operator", &[])
+            .map_err(pg)?;
+        row.map(|r| key_of(r.try_get(0).map_err(pg)?)).transpose()
+    }
+
+    fn create_team(&self, team: &Id, coordinator: &Device) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        let added = tx
+            .execute(
+                "INSERT INTO teams (id, created_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&&team[..], &ms(coordinator.enrolled_ms)],
+            )
+            .map_err(pg)?;
+        if added == 0 {
+            return Err(StorageError::TeamExists);
+        }
+        insert_device(&mut tx, coordinator, Role::Coordinator)?;
+        tx.commit().map_err(pg)
+    }
+
+    fn device(&self, id: &Id) -> Result<Option<Device>, StorageError> {
+        let row = self
+            .conn()?
+            .query_opt(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"),
+                &[&&id[..]],
+            )
+            .map_err(pg)?;
+        row.as_ref().map(device_from_row).transpose()
+    }
+
+    fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError> {
+        self.conn()?
+            .query(
+                &format!(
+                    "SELECT {DEVICE_COLUMNS} FROM devices WHERE team = $1 ORDER BY enrolled_ms, id"
+                ),
+                &[&&team[..]],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(device_from_row)
+            .collect()
+    }
+
+    fn add_enrollment(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        role: Role,
+        expires_ms: u64,
+    ) -> Result<(), StorageError> {
+        let added = self
+            .conn()?
+            .execute(
+                "INSERT INTO enrollments (token_hash, team, role, expires_ms)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&&token_hash[..], &&team[..], &role.name(), &ms(expires_ms)],
+            )
+            .map_err(pg)?;
+        if added == 0 {
+            return Err(StorageError::TokenExists);
+        }
+        Ok(())
+    }
+
+    fn enrollment_open(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<bool, StorageError> {
+        let row = self
+            .conn()?
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM enrollments
+                 WHERE token_hash = $1 AND team = $2 AND used_by IS NULL AND expires_ms > $3)",
+                &[&&token_hash[..], &&team[..], &ms(now_ms)],
+            )
+            .map_err(pg)?;
+        row.try_get(0).map_err(pg)
+    }
+
+    fn enroll(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        device: &Device,
+        now_ms: u64,
+    ) -> Result<Device, StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        // FOR UPDATE: of two processes enrolling with one token, the second waits and
+        // then finds it used.
+        let role: Option<String> = tx
+            .query_opt(
+                "SELECT role FROM enrollments
+                 WHERE token_hash = $1 AND team = $2 AND used_by IS NULL AND expires_ms > $3
+                 FOR UPDATE",
+                &[&&token_hash[..], &&team[..], &ms(now_ms)],
+            )
+            .map_err(pg)?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(pg)?;
+        let role = role
+            .as_deref()
+            .and_then(Role::parse)
+            .ok_or(StorageError::BadEnrollment)?;
+        insert_device(&mut tx, device, role)?;
+        tx.execute(
+            "UPDATE enrollments SET used_by = $2 WHERE token_hash = $1",
+            &[&&token_hash[..], &&device.id[..]],
+        )
+        .map_err(pg)?;
+        tx.commit().map_err(pg)?;
+        Ok(Device {
+            role,
+            ..device.clone()
+        })
+    }
+
+    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
+        let found = self
+            .conn()?
+            .execute(
+                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $3)
+                 WHERE id = $1 AND team = $2",
+                &[&&device[..], &&team[..], &ms(now_ms)],
+            )
+            .map_err(pg)?;
+        Ok(found == 1)
+    }
+
+    fn push(
+        &self,
+        team: &Id,
+        device: &Id,
+        batch: u64,
+        body: &[u8],
+        now_ms: u64,
+        (nonce, forget_before_ms): ([u8; 16], u64),
+    ) -> Result<Pushed, StorageError> {
+        let hash = blake3::hash(body);
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        // The device's row lock orders this push against a revocation (which updates
+        // the row) and against the same device's other pushes (a retry racing its
+        // original finds the original's bundle).
+        let revoked: Option<Option<i64>> = tx
+            .query_opt(
+                "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR UPDATE",
+                &[&&device[..], &&team[..]],
+            )
+            .map_err(pg)?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(pg)?;
+        if !matches!(revoked, Some(None)) {
+            return Err(StorageError::Revoked);
+        }
+        if !record_nonce(&mut tx, device, &nonce, now_ms, forget_before_ms)? {
+            return Err(StorageError::Replayed);
+        }
+        let existing = tx
+            .query_opt(
+                "SELECT seq, body_hash FROM bundles WHERE device = $1 AND batch = $2",
+                &[&&device[..], &ms(batch)],
+            )
+            .map_err(pg)?;
+        if let Some(row) = existing {
+            let seq: i64 = row.try_get(0).map_err(pg)?;
+            let stored_hash: Vec<u8> = row.try_get(1).map_err(pg)?;
+            if stored_hash != hash.as_bytes() {
+                return Err(StorageError::BatchReused);
+            }
+            // The nonce stays recorded: the request was received.
+            tx.commit().map_err(pg)?;
+            return Ok(Pushed {
+                seq: seq as u64,
+                duplicate: true,
+            });
+        }
+        let seq: i64 = tx
+            .query_one(
+                "UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
+                &[&&team[..]],
+            )
+            .map_err(pg)?
+            .try_get(0)
+            .map_err(pg)?;
+        tx.execute(
+            "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                &&team[..],
+                &seq,
+                &&device[..],
+                &ms(batch),
+                &&hash.as_bytes()[..],
+                &(body.len() as i64),
+                &ms(now_ms),
+                &body,
+            ],
+        )
+        .map_err(|e| {
+            if unique_violation(&e) {
+                // Cannot happen while the device row is locked; refuse rather than
+                // guess.
+                StorageError::BatchReused
+            } else {
+                pg(e)
+            }
+        })?;
+        tx.commit().map_err(pg)?;
+        Ok(Pushed {
+            seq: seq as u64,
+            duplicate: false,
+        })
+    }
+
+    fn pull(
+        &self,
+        team: &Id,
+        after: u64,
+        max_bytes: usize,
+    ) -> Result<(Vec<StoredBundle>, bool), StorageError> {
+        let mut conn = self.conn()?;
+        // One snapshot for the sizes and the bodies.
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg)?;
+        // Sizes first, a page at a time, so the answer stays within the budget (at
+        // least one bundle) and only the bundles sent are read.
+        let team_param: &[u8] = &team[..];
+        let after_param = ms(after);
+        let sizes = tx
+            .bind(
+                "SELECT seq, size FROM bundles WHERE team = $1 AND seq > $2 ORDER BY seq",
+                &[&team_param, &after_param],
+            )
+            .map_err(pg)?;
+        let (mut last, mut size, mut more) = (None::<i64>, 0usize, false);
+        'pages: loop {
+            let rows = tx.query_portal(&sizes, SIZES_PER_FETCH).map_err(pg)?;
+            let page_len = rows.len();
+            for row in rows {
+                let bytes = usize::try_from(row.try_get::<_, i64>(1).map_err(pg)?).unwrap_or(0);
+                if last.is_some() && size + bytes > max_bytes {
+                    more = true;
+                    break 'pages;
+                }
+                size += bytes;
+                last = Some(row.try_get(0).map_err(pg)?);
+            }
+            if page_len < SIZES_PER_FETCH as usize {
+                break;
+            }
+        }
+        let Some(last) = last else {
+            return Ok((Vec::new(), false));
+        };
+        let out = tx
+            .query(
+                "SELECT seq, body FROM bundles WHERE team = $1 AND seq > $2 AND seq <= $3
+                 ORDER BY seq",
+                &[&team_param, &after_param, &last],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                Ok(StoredBundle {
+                    seq: r.try_get::<_, i64>(0).map_err(pg)? as u64,
+                    body: r.try_get(1).map_err(pg)?,
+                })
+            })
+            .collect::<Result<_, StorageError>>()?;
+        tx.commit().map_err(pg)?;
+        Ok((out, more))
+    }
+
+    fn use_nonce(
+        &self,
+        device: &Id,
+        nonce: &[u8; 16],
+        now_ms: u64,
+        forget_before_ms: u64,
+    ) -> Result<bool, StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        let fresh = record_nonce(&mut tx, device, nonce, now_ms, forget_before_ms)?;
+        tx.commit().map_err(pg)?;
+        Ok(fresh)
+    }
+}

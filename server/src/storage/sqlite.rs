@@ -1,0 +1,433 @@
+//! The embedded store: one SQLite file in the data directory, one connection (SQLite
+//! writes one transaction at a time anyway), WAL and full sync.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Database(e.to_string())
+    }
+}
+
+/// The embedded store: one SQLite file in the data directory.
+pub struct SqliteStorage {
+    conn: Mutex<Connection>,
+}
+
+/// The schema, one step per version, in order; `PRAGMA user_version` records how many
+/// steps a store has. A step is never edited once released: changes are new steps.
+const MIGRATIONS: &[&str] = &[SCHEMA_1];
+
+const SCHEMA_1: &str = "
+CREATE TABLE IF NOT EXISTS operator (
+    one        INTEGER PRIMARY KEY CHECK (one = 1),
+    token_hash BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS teams (
+    id         BLOB PRIMARY KEY,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id          BLOB PRIMARY KEY,
+    team        BLOB NOT NULL REFERENCES teams (id),
+    public_key  BLOB NOT NULL,
+    role        TEXT NOT NULL,
+    enrolled_ms INTEGER NOT NULL,
+    revoked_ms  INTEGER
+);
+CREATE INDEX IF NOT EXISTS devices_by_team ON devices (team, enrolled_ms);
+CREATE UNIQUE INDEX IF NOT EXISTS devices_by_key ON devices (public_key);
+CREATE TABLE IF NOT EXISTS enrollments (
+    token_hash BLOB PRIMARY KEY,
+    team       BLOB NOT NULL REFERENCES teams (id),
+    role       TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    used_by    BLOB
+);
+CREATE TABLE IF NOT EXISTS bundles (
+    team        BLOB NOT NULL,
+    seq         INTEGER NOT NULL,
+    device      BLOB NOT NULL,
+    batch       INTEGER NOT NULL,
+    body_hash   BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    body        BLOB NOT NULL,
+    PRIMARY KEY (team, seq),
+    UNIQUE (device, batch)
+);
+CREATE TABLE IF NOT EXISTS nonces (
+    device  BLOB NOT NULL,
+    nonce   BLOB NOT NULL,
+    used_ms INTEGER NOT NULL,
+    PRIMARY KEY (device, nonce)
+);
+CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces (used_ms);
+";
+
+fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
+    Role::parse(name).ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))
+}
+
+fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    let role: String = r.get(3)?;
+    Ok(Device {
+        id: r.get(0)?,
+        team: r.get(1)?,
+        public_key: r.get(2)?,
+        role: role_of(&role)?,
+        enrolled_ms: r.get::<_, i64>(4)? as u64,
+        revoked_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+    })
+}
+
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms";
+
+impl SqliteStorage {
+    /// Opens (creating) `server.sqlite` in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Database(e.to_string()))?;
+        let mut conn = Connection::open(dir.join("server.sqlite"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| StorageError::Database("a request failed while writing".into()))?;
+        f(&mut conn)
+    }
+}
+
+/// Brings the store's schema up to this server's version in one transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let found = usize::try_from(found).unwrap_or(usize::MAX);
+    if found > MIGRATIONS.len() {
+        return Err(StorageError::NewerSchema {
+            found,
+            known: MIGRATIONS.len(),
+        });
+    }
+    for (done, step) in MIGRATIONS.iter().enumerate().skip(found) {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", done + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), StorageError> {
+    let added = conn.execute(
+        "INSERT INTO devices (id, team, public_key, role, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO NOTHING",
+        params![
+            device.id,
+            device.team,
+            device.public_key,
+            role.name(),
+            ms(device.enrolled_ms)
+        ],
+    )?;
+    if added == 0 {
+        return Err(StorageError::DeviceExists);
+    }
+    Ok(())
+}
+
+impl Storage for SqliteStorage {
+    fn init_operator(&self, token_hash: &[u8; 32]) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.execute(
+                "INSERT INTO operator (one, token_hash) VALUES (1, ?1) ON CONFLICT DO NOTHING",
+                [token_hash],
+            )? == 1)
+        })
+    }
+
+    fn operator(&self) -> Result<Option<[u8; 32]>, StorageError> {
+        self.with(|c| {
+            Ok(
+                c.query_row("SELECT token_hash FROM operator", [], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+    }
+
+    fn create_team(&self, team: &Id, coordinator: &Device) -> Result<(), StorageError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let added = tx.execute(
+                "INSERT INTO teams (id, created_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![team, ms(coordinator.enrolled_ms)],
+            )?;
+            if added == 0 {
+                return Err(StorageError::TeamExists);
+            }
+            insert_device(&tx, coordinator, Role::Coordinator)?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn device(&self, id: &Id) -> Result<Option<Device>, StorageError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = ?1"),
+                [id],
+                device_from_row,
+            )
+            .optional()?)
+        })
+    }
+
+    fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE team = ?1 ORDER BY enrolled_ms, id"
+            ))?;
+            let rows = stmt.query_map([team], device_from_row)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn add_enrollment(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        role: Role,
+        expires_ms: u64,
+    ) -> Result<(), StorageError> {
+        self.with(|c| {
+            let added = c.execute(
+                "INSERT INTO enrollments (token_hash, team, role, expires_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![token_hash, team, role.name(), ms(expires_ms)],
+            )?;
+            if added == 0 {
+                return Err(StorageError::TokenExists);
+            }
+            Ok(())
+        })
+    }
+
+    fn enrollment_open(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        now_ms: u64,
+    ) -> Result<bool, StorageError> {
+        self.with(|c| {
+            Ok(c.query_row(
+                "SELECT EXISTS (SELECT 1 FROM enrollments
+                 WHERE token_hash = ?1 AND team = ?2 AND used_by IS NULL AND expires_ms > ?3)",
+                params![token_hash, team, ms(now_ms)],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    fn enroll(
+        &self,
+        team: &Id,
+        token_hash: &[u8; 32],
+        device: &Device,
+        now_ms: u64,
+    ) -> Result<Device, StorageError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let role: Option<String> = tx
+                .query_row(
+                    "SELECT role FROM enrollments
+                     WHERE token_hash = ?1 AND team = ?2 AND used_by IS NULL AND expires_ms > ?3",
+                    params![token_hash, team, ms(now_ms)],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let role = role
+                .as_deref()
+                .and_then(Role::parse)
+                .ok_or(StorageError::BadEnrollment)?;
+            insert_device(&tx, device, role)?;
+            tx.execute(
+                "UPDATE enrollments SET used_by = ?2 WHERE token_hash = ?1",
+                params![token_hash, device.id],
+            )?;
+            tx.commit()?;
+            Ok(Device {
+                role,
+                ..device.clone()
+            })
+        })
+    }
+
+    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
+        self.with(|c| {
+            let found = c.execute(
+                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?3) WHERE id = ?1 AND team = ?2",
+                params![device, team, ms(now_ms)],
+            )?;
+            Ok(found == 1)
+        })
+    }
+
+    fn push(
+        &self,
+        team: &Id,
+        device: &Id,
+        batch: u64,
+        body: &[u8],
+        now_ms: u64,
+        (nonce, forget_before_ms): ([u8; 16], u64),
+    ) -> Result<Pushed, StorageError> {
+        let hash = blake3::hash(body);
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Checked again inside the transaction: a push racing a revocation is
+            // either before it or refused.
+            let revoked: Option<Option<i64>> = tx
+                .query_row(
+                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
+                    params![device, team],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if !matches!(revoked, Some(None)) {
+                return Err(StorageError::Revoked);
+            }
+            tx.prepare_cached("DELETE FROM nonces WHERE used_ms < ?1")?
+                .execute([ms(forget_before_ms)])?;
+            let fresh = tx
+                .prepare_cached(
+                    "INSERT INTO nonces (device, nonce, used_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![device, nonce, ms(now_ms)])?;
+            if fresh == 0 {
+                return Err(StorageError::Replayed);
+            }
+            let existing: Option<(i64, Vec<u8>)> = tx
+                .query_row(
+                    "SELECT seq, body_hash FROM bundles WHERE device = ?1 AND batch = ?2",
+                    params![device, ms(batch)],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((seq, stored_hash)) = existing {
+                if stored_hash != hash.as_bytes() {
+                    return Err(StorageError::BatchReused);
+                }
+                // The nonce stays recorded: the request was received.
+                tx.commit()?;
+                return Ok(Pushed {
+                    seq: seq as u64,
+                    duplicate: true,
+                });
+            }
+            let seq: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM bundles WHERE team = ?1",
+                [team],
+                |r| r.get(0),
+            )?;
+            tx.execute(
+                "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    team,
+                    seq,
+                    device,
+                    ms(batch),
+                    hash.as_bytes(),
+                    body.len() as i64,
+                    ms(now_ms),
+                    body
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Pushed {
+                seq: seq as u64,
+                duplicate: false,
+            })
+        })
+    }
+
+    fn pull(
+        &self,
+        team: &Id,
+        after: u64,
+        max_bytes: usize,
+    ) -> Result<(Vec<StoredBundle>, bool), StorageError> {
+        self.with(|c| {
+            // Sizes first, so the answer stays within the budget (at least one bundle)
+            // and only the bundles sent are read.
+            let mut sizes = c.prepare_cached(
+                "SELECT seq, size FROM bundles WHERE team = ?1 AND seq > ?2 ORDER BY seq",
+            )?;
+            let mut rows = sizes.query(params![team, ms(after)])?;
+            let (mut last, mut size, mut more) = (None, 0usize, false);
+            while let Some(row) = rows.next()? {
+                let bytes = row.get::<_, i64>(1)? as usize;
+                if last.is_some() && size + bytes > max_bytes {
+                    more = true;
+                    break;
+                }
+                size += bytes;
+                last = Some(row.get::<_, i64>(0)?);
+            }
+            drop(rows);
+            let Some(last) = last else {
+                return Ok((Vec::new(), false));
+            };
+            let mut bodies = c.prepare_cached(
+                "SELECT seq, body FROM bundles WHERE team = ?1 AND seq > ?2 AND seq <= ?3
+                 ORDER BY seq",
+            )?;
+            let out = bodies
+                .query_map(params![team, ms(after), last], |r| {
+                    Ok(StoredBundle {
+                        seq: r.get::<_, i64>(0)? as u64,
+                        body: r.get(1)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok((out, more))
+        })
+    }
+
+    fn use_nonce(
+        &self,
+        device: &Id,
+        nonce: &[u8; 16],
+        now_ms: u64,
+        forget_before_ms: u64,
+    ) -> Result<bool, StorageError> {
+        self.with(|c| {
+            c.prepare_cached("DELETE FROM nonces WHERE used_ms < ?1")?
+                .execute([ms(forget_before_ms)])?;
+            let added = c
+                .prepare_cached(
+                    "INSERT INTO nonces (device, nonce, used_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![device, nonce, ms(now_ms)])?;
+            Ok(added == 1)
+        })
+    }
+}
