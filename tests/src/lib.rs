@@ -1,5 +1,7 @@
 //! Helpers for the end-to-end suite.
 
+pub mod fault_proxy;
+
 /// Passphrase used by the end-to-end tests.
 pub const PASSPHRASE: &str = "gate two, kiln seven";
 
