@@ -35,9 +35,12 @@ start)
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
-    # Test data only: no fsync, sockets in DIR, TCP on loopback only.
+    # Test data only: no fsync (SAFEKEEP_PG_DURABLE=1 keeps it, for benchmarks),
+    # sockets in DIR, TCP on loopback only.
+    durability="-c fsync=off -c synchronous_commit=off"
+    [[ ${SAFEKEEP_PG_DURABLE:-0} == 1 ]] && durability=""
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+        -o "-h 127.0.0.1 -p $port -k $dir $durability -c max_connections=300" \
         start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port"
     ;;

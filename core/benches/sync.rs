@@ -11,6 +11,10 @@
 //!   (names, age, sex, nationality, languages, place, exploitation, indicators, a
 //!   note), through the built-in form.
 //!
+//! - **bytes on the wire** for one online sync round of 1,000 new identifications
+//!   through a real server on loopback (the field phone's push, the coordinator's
+//!   pull), counted at the socket: HTTP heads, signatures, bodies and answers.
+//!
 //! `cargo bench -p safekeep-core --bench sync`.
 
 #[path = "support/population.rs"]
@@ -334,4 +338,170 @@ fn main() {
         plain as f64 / 1024.0,
         plain as f64 / bytes as f64
     );
+
+    wire_round(root.path(), &population::population(1000, 6));
+}
+
+/// One online round of 1,000 new identifications through a real server (in this
+/// process, on loopback), with every byte between the devices and the server counted
+/// by a relay in the middle.
+fn wire_round(root: &Path, people: &[population::Person]) {
+    use safekeep_core::sync::HttpTransport;
+    let (server, token) = wire::serve(&root.join("server"));
+    let relay = wire::CountingRelay::start(server);
+    let t = HttpTransport::default();
+    let (coordinator, _) =
+        Vault::create(&root.join("wire-coordinator"), &passphrase(), options()).expect("create");
+    let (field, _) =
+        Vault::create(&root.join("wire-field"), &passphrase(), options()).expect("create");
+    coordinator
+        .create_team("wire", Some(relay.url()))
+        .expect("team");
+    coordinator.register_team(&t, &token).expect("register");
+    let invite = coordinator
+        .create_invite(Role::Field, Duration::from_secs(3600))
+        .expect("invite");
+    coordinator.offer_invite(&invite, &t).expect("offer");
+    field
+        .join_team(&invite.invite, &invite.secret)
+        .expect("join");
+    field.enroll(&t).expect("enroll");
+    for vault in [&coordinator, &field, &coordinator] {
+        vault
+            .sync_online(&t, &mut |_, _| {}, &|| false)
+            .expect("first sync");
+    }
+    relay.take();
+
+    save_identifications(&field, people, 0);
+    let pushed = field
+        .sync_online(&t, &mut |_, _| {}, &|| false)
+        .expect("push round");
+    let (push_up, push_down, push_requests) = relay.take();
+    let pulled = coordinator
+        .sync_online(&t, &mut |_, _| {}, &|| false)
+        .expect("pull round");
+    let (pull_up, pull_down, pull_requests) = relay.take();
+    assert_eq!(pulled.report.applied, 2 * people.len() as u64);
+    let kib = |b: u64| b as f64 / 1024.0;
+    println!(
+        "online round of {} new identifications (target <= 200 KiB each way): the field phone's sync sent {:.1} KiB and received {:.1} KiB in {push_requests} requests ({} bundles); the coordinator's sync sent {:.1} KiB and received {:.1} KiB in {pull_requests} requests",
+        people.len(),
+        kib(push_up),
+        kib(push_down),
+        pushed.pushed,
+        kib(pull_up),
+        kib(pull_down)
+    );
+}
+
+/// A real server in this process and a byte-counting relay in front of it.
+mod wire {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// Starts the server on 127.0.0.1 with its data in `dir`; its address and operator
+    /// token.
+    pub fn serve(dir: &Path) -> (SocketAddr, String) {
+        let config = safekeep_server::Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            store: safekeep_server::Store::Directory(dir.to_path_buf()),
+            limits: safekeep_server::limits::Limits::default(),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            let _ = runtime.block_on(safekeep_server::run(config, move |addr, token| {
+                let token = token.map(|t| t.as_str().to_owned()).unwrap_or_default();
+                let _ = tx.send((addr, token));
+            }));
+        });
+        rx.recv().expect("the server started")
+    }
+
+    /// Bytes client to server, server to client, and connections, since the last take.
+    #[derive(Default)]
+    struct Counts {
+        up: AtomicU64,
+        down: AtomicU64,
+        connections: AtomicU64,
+    }
+
+    pub struct CountingRelay {
+        addr: SocketAddr,
+        counts: Arc<Counts>,
+        requests: Arc<AtomicU64>,
+    }
+
+    fn pump(
+        mut from: TcpStream,
+        mut to: TcpStream,
+        counter: &AtomicU64,
+        requests: Option<&AtomicU64>,
+    ) {
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if let Some(requests) = requests {
+                // Each request head begins with its method at the start of a read.
+                if buf[..n].starts_with(b"GET ") || buf[..n].starts_with(b"POST ") {
+                    requests.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            counter.fetch_add(n as u64, Ordering::SeqCst);
+            if to.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to.shutdown(Shutdown::Write);
+    }
+
+    impl CountingRelay {
+        pub fn start(upstream: SocketAddr) -> Self {
+            let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+            let addr = listener.local_addr().expect("address");
+            let counts = Arc::new(Counts::default());
+            let requests = Arc::new(AtomicU64::new(0));
+            let (c, r) = (counts.clone(), requests.clone());
+            std::thread::spawn(move || {
+                for client in listener.incoming().flatten() {
+                    let Ok(server) = TcpStream::connect(upstream) else {
+                        continue;
+                    };
+                    c.connections.fetch_add(1, Ordering::SeqCst);
+                    let (c1, c2, r1) = (c.clone(), c.clone(), r.clone());
+                    let (client2, server2) = (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    );
+                    std::thread::spawn(move || pump(client, server, &c1.up, Some(&r1)));
+                    std::thread::spawn(move || pump(server2, client2, &c2.down, None));
+                }
+            });
+            Self {
+                addr,
+                counts,
+                requests,
+            }
+        }
+
+        pub fn url(&self) -> String {
+            format!("http://{}", self.addr)
+        }
+
+        /// (bytes up, bytes down, requests) since the last call.
+        pub fn take(&self) -> (u64, u64, u64) {
+            (
+                self.counts.up.swap(0, Ordering::SeqCst),
+                self.counts.down.swap(0, Ordering::SeqCst),
+                self.requests.swap(0, Ordering::SeqCst),
+            )
+        }
+    }
 }

@@ -5,6 +5,11 @@
 //! into a plain SQLite table (WAL, synchronous=FULL, one transaction per bundle, as
 //! the server commits each push).
 //!
+//! Then the same load on PostgreSQL storage when `SAFEKEEP_TEST_POSTGRES` names a
+//! server (`scripts/postgres.sh start DIR`; `SAFEKEEP_PG_DURABLE=1` keeps fsync on),
+//! beside the raw rate of inserting the same bytes into a plain PostgreSQL table from
+//! as many connections as the server's pool, one transaction per bundle.
+//!
 //! `cargo bench -p safekeep-server --bench relay`
 //! (SAFEKEEP_BENCH_DEVICES, SAFEKEEP_BENCH_PUSHES to change the load).
 
@@ -16,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signer, SigningKey};
 use safekeep_server::protocol;
+use safekeep_server::testing::ScratchDatabase;
 use serde_json::json;
 
 /// A bundle of 100 identification ops is about 8 KiB sealed (BENCHMARKS.md, sync).
@@ -31,10 +37,10 @@ impl Drop for Server {
     }
 }
 
-fn start(data: &std::path::Path) -> Server {
+fn start(store: &[String]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_safekeep-server"))
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(store)
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -145,13 +151,140 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+struct Measured {
+    push_secs: f64,
+    push_latencies: Vec<Duration>,
+    pull_secs: f64,
+    pull_latencies: Vec<Duration>,
+    pulled: usize,
+}
+
 fn main() {
     let devices_n = env_or("SAFEKEEP_BENCH_DEVICES", 100);
     let pushes = env_or("SAFEKEEP_BENCH_PUSHES", 10);
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = start(data.path());
-    let client = Client::new(server.1);
+    // Ciphertext-like bundles (incompressible), made before timing.
+    let bundles: Arc<Vec<Vec<u8>>> = Arc::new(
+        (0..pushes)
+            .map(|_| {
+                let mut b = vec![0u8; BUNDLE_BYTES];
+                getrandom::fill(&mut b).expect("random");
+                b
+            })
+            .collect(),
+    );
+    let total_bundles = (devices_n * pushes) as u64;
+    println!(
+        "{devices_n} devices x {pushes} pushes of {BUNDLE_BYTES}-byte bundles ({OPS_PER_BUNDLE} ops each), loopback"
+    );
 
+    let data = tempfile::tempdir().expect("temp dir");
+    let server = start(&["--data".into(), data.path().display().to_string()]);
+    let measured = load(&server, devices_n, &bundles);
+    drop(server);
+    let (raw_secs, raw_what) = raw_sqlite(total_bundles, &bundles);
+    report("SQLite", total_bundles, &measured, raw_secs, &raw_what);
+
+    let Some(db) = ScratchDatabase::create("the relay bench") else {
+        return;
+    };
+    let server = start(&["--database-url".into(), db.url()]);
+    let measured = load(&server, devices_n, &bundles);
+    drop(server);
+    let (raw_secs, raw_what) = raw_postgres(&db, total_bundles, &bundles);
+    report("PostgreSQL", total_bundles, &measured, raw_secs, &raw_what);
+}
+
+fn report(store: &str, total_bundles: u64, m: &Measured, raw_secs: f64, raw_what: &str) {
+    let mut push_latencies = m.push_latencies.clone();
+    let mut pull_latencies = m.pull_latencies.clone();
+    push_latencies.sort();
+    pull_latencies.sort();
+    let push_rate = (total_bundles * OPS_PER_BUNDLE) as f64 / m.push_secs;
+    let raw_rate = (total_bundles * OPS_PER_BUNDLE) as f64 / raw_secs;
+    println!("{store} storage:");
+    println!(
+        "  push: {total_bundles} bundles in {:.2} s = {:.0} bundles/s = {push_rate:.0} ops/s; latency p50 {:.1} ms, p99 {:.1} ms",
+        m.push_secs,
+        total_bundles as f64 / m.push_secs,
+        percentile(&push_latencies, 0.5),
+        percentile(&push_latencies, 0.99)
+    );
+    println!(
+        "  pull: every device caught up on {} MiB of bundles: {:.1} MiB in {:.2} s; latency p50 {:.1} ms, p99 {:.1} ms",
+        (total_bundles as usize * BUNDLE_BYTES) >> 20,
+        m.pulled as f64 / (1 << 20) as f64,
+        m.pull_secs,
+        percentile(&pull_latencies, 0.5),
+        percentile(&pull_latencies, 0.99)
+    );
+    println!(
+        "  baseline: the same {total_bundles} bundles inserted raw {raw_what} in {raw_secs:.2} s = {raw_rate:.0} ops/s; the server pushes at {:.2}x the raw rate",
+        push_rate / raw_rate
+    );
+}
+
+/// The same bytes into a plain SQLite table, one transaction per bundle.
+fn raw_sqlite(total_bundles: u64, bundles: &[Vec<u8>]) -> (f64, String) {
+    let base_dir = tempfile::tempdir().expect("temp dir");
+    let conn = rusqlite::Connection::open(base_dir.path().join("raw.sqlite")).expect("open");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
+    conn.execute_batch("CREATE TABLE raw (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+        .expect("table");
+    let start_raw = Instant::now();
+    for i in 0..total_bundles {
+        let bundle = &bundles[(i as usize) % bundles.len()];
+        conn.execute("INSERT INTO raw (body) VALUES (?1)", [bundle])
+            .expect("insert");
+    }
+    (
+        start_raw.elapsed().as_secs_f64(),
+        "into SQLite (WAL, synchronous=FULL, one transaction each)".into(),
+    )
+}
+
+/// The same bytes into a plain PostgreSQL table from as many connections as the
+/// server's pool, one transaction per bundle.
+fn raw_postgres(
+    db: &ScratchDatabase,
+    total_bundles: u64,
+    bundles: &Arc<Vec<Vec<u8>>>,
+) -> (f64, String) {
+    const CONNECTIONS: u64 = 16;
+    let mut setup = postgres::Client::connect(&db.url(), postgres::NoTls).expect("connect");
+    setup
+        .batch_execute("CREATE TABLE raw (seq BIGSERIAL PRIMARY KEY, body BYTEA NOT NULL)")
+        .expect("table");
+    let mut clients: Vec<postgres::Client> = (0..CONNECTIONS)
+        .map(|_| postgres::Client::connect(&db.url(), postgres::NoTls).expect("connect"))
+        .collect();
+    let start_raw = Instant::now();
+    std::thread::scope(|scope| {
+        for (c, client) in clients.iter_mut().enumerate() {
+            let bundles = bundles.clone();
+            scope.spawn(move || {
+                let insert = client
+                    .prepare("INSERT INTO raw (body) VALUES ($1)")
+                    .expect("prepare");
+                for i in (c as u64..total_bundles).step_by(CONNECTIONS as usize) {
+                    let bundle = &bundles[(i as usize) % bundles.len()];
+                    client.execute(&insert, &[bundle]).expect("insert");
+                }
+            });
+        }
+    });
+    (
+        start_raw.elapsed().as_secs_f64(),
+        format!("into PostgreSQL ({CONNECTIONS} connections, one transaction each)"),
+    )
+}
+
+/// Registers a team of `devices_n` devices, then every device pushes `bundles` at
+/// once, then every device pulls the whole team by cursor.
+fn load(server: &Server, devices_n: usize, bundles: &Arc<Vec<Vec<u8>>>) -> Measured {
+    let client = Client::new(server.1);
     // One team: the coordinator registers it, then enrolls every device.
     let team = random::<16>();
     let coordinator = Device {
@@ -191,24 +324,13 @@ fn main() {
         devices.push(device);
     }
 
-    // Ciphertext-like bundles (incompressible), made before timing.
-    let bundles: Arc<Vec<Vec<u8>>> = Arc::new(
-        (0..pushes)
-            .map(|_| {
-                let mut b = vec![0u8; BUNDLE_BYTES];
-                getrandom::fill(&mut b).expect("random");
-                b
-            })
-            .collect(),
-    );
-
     // Push: every device at once.
     let addr = server.1;
     let start_push = Instant::now();
     let handles: Vec<_> = devices
         .into_iter()
         .map(|device| {
-            let bundles = bundles.clone();
+            let bundles = Arc::clone(bundles);
             std::thread::spawn(move || {
                 let client = Client::new(addr);
                 let mut latencies = Vec::new();
@@ -231,8 +353,6 @@ fn main() {
         devices.push(device);
     }
     let push_secs = start_push.elapsed().as_secs_f64();
-    let total_bundles = (devices_n * pushes) as u64;
-    let push_ops = total_bundles * OPS_PER_BUNDLE;
 
     // Pull: every device catches up on the whole team, 1 MiB at a time.
     let start_pull = Instant::now();
@@ -273,47 +393,11 @@ fn main() {
         pulled += bytes;
     }
     let pull_secs = start_pull.elapsed().as_secs_f64();
-    drop(server);
-
-    // Baseline: the same bytes into a plain SQLite table, one transaction per bundle.
-    let base_dir = tempfile::tempdir().expect("temp dir");
-    let conn = rusqlite::Connection::open(base_dir.path().join("raw.sqlite")).expect("open");
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .expect("wal");
-    conn.pragma_update(None, "synchronous", "FULL")
-        .expect("full");
-    conn.execute_batch("CREATE TABLE raw (seq INTEGER PRIMARY KEY, body BLOB NOT NULL)")
-        .expect("table");
-    let start_raw = Instant::now();
-    for i in 0..total_bundles {
-        let bundle = &bundles[(i as usize) % bundles.len()];
-        conn.execute("INSERT INTO raw (body) VALUES (?1)", [bundle])
-            .expect("insert");
+    Measured {
+        push_secs,
+        push_latencies,
+        pull_secs,
+        pull_latencies,
+        pulled,
     }
-    let raw_secs = start_raw.elapsed().as_secs_f64();
-
-    push_latencies.sort();
-    pull_latencies.sort();
-    let push_rate = push_ops as f64 / push_secs;
-    let raw_rate = (total_bundles * OPS_PER_BUNDLE) as f64 / raw_secs;
-    println!(
-        "{devices_n} devices x {pushes} pushes of {BUNDLE_BYTES}-byte bundles ({OPS_PER_BUNDLE} ops each), SQLite storage, loopback"
-    );
-    println!(
-        "push: {total_bundles} bundles in {push_secs:.2} s = {:.0} bundles/s = {push_rate:.0} ops/s; latency p50 {:.1} ms, p99 {:.1} ms",
-        total_bundles as f64 / push_secs,
-        percentile(&push_latencies, 0.5),
-        percentile(&push_latencies, 0.99)
-    );
-    println!(
-        "pull: every device caught up on {} MiB of bundles: {:.1} MiB in {pull_secs:.2} s; latency p50 {:.1} ms, p99 {:.1} ms",
-        (total_bundles as usize * BUNDLE_BYTES) >> 20,
-        pulled as f64 / (1 << 20) as f64,
-        percentile(&pull_latencies, 0.5),
-        percentile(&pull_latencies, 0.99)
-    );
-    println!(
-        "baseline: the same {total_bundles} bundles inserted raw into SQLite (one transaction each) in {raw_secs:.2} s = {raw_rate:.0} ops/s; the server pushes at {:.2}x the raw rate",
-        push_rate / raw_rate
-    );
 }
