@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds safekeep-ffi, generates the Kotlin, Swift and Python bindings into
 # bindings/out/ (ignored by git, never committed), and runs the Python tests and the
-# Kotlin tests (JVM, through JNA) against the real library.
+# Kotlin tests (JVM, through JNA) against the real library (and, for online sync, a
+# real server process on 127.0.0.1).
 #
 # Kotlin needs kotlinc and JNA: found through SAFEKEEP_KOTLINC and SAFEKEEP_JNA_JAR,
 # else `kotlinc` on PATH and /usr/share/java/jna.jar (Debian: apt-get install
@@ -15,7 +16,7 @@ out="bindings/out"
 lib="target/debug/libsafekeep_ffi.so"
 
 echo "==> building safekeep-ffi and uniffi-bindgen"
-cargo build --locked -p safekeep-ffi -p uniffi-bindgen
+cargo build --locked -p safekeep-ffi -p uniffi-bindgen -p safekeep-server
 rm -rf "$out"
 for language in kotlin swift python; do
     target/debug/uniffi-bindgen generate --library "$lib" --language "$language" \
@@ -46,6 +47,8 @@ bash "$kotlinc" -nowarn -cp "$jna:$coroutines" -d "$out/classes/safekeep-tests.j
     $(find "$out/kotlin" -name '*.kt') \
     android/safekeep/src/main/kotlin/org/safekeep/*.kt \
     bindings/kotlin/tests/*.kt
+# The online sync test starts this server itself on 127.0.0.1 and kills it.
+SAFEKEEP_SERVER_BIN="$root/target/debug/safekeep-server" \
 java -Djna.library.path="$root/target/debug" \
     -cp "$out/classes/safekeep-tests.jar:$klib/kotlin-stdlib.jar:$coroutines:$jna" \
     org.safekeep.tests.MainKt

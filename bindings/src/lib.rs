@@ -10,12 +10,17 @@
 mod convert;
 mod error;
 mod keys;
+mod online;
 mod progress;
 mod types;
 mod vault;
 
 pub use error::{BundleProblem, FormProblem, SafekeepError};
 pub use keys::PlatformKeyProvider;
+pub use online::{
+    HttpClient, HttpError, HttpHeader, HttpRequest, HttpResponse, ServerDevice, SyncCancel,
+    SyncListener, SyncPhase, SyncRound,
+};
 pub use progress::{BulkReport, ProgressListener, RefusedEntry};
 pub use types::*;
 pub use vault::{NewVault, Vault, create_vault, vault_exists};

@@ -12,6 +12,7 @@ use zeroize::Zeroize;
 use crate::convert::{self, invalid, record_id};
 use crate::error::SafekeepError;
 use crate::keys::{Foreign, PlatformKeyProvider};
+use crate::online::{self, HttpClient, ServerDevice, SyncCancel, SyncListener, SyncRound};
 use crate::progress::{BulkReport, ProgressListener};
 use crate::types::*;
 
@@ -94,6 +95,14 @@ impl Vault {
     fn core(&self) -> Result<Arc<safekeep_core::Vault>, SafekeepError> {
         let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         guard.clone().ok_or(SafekeepError::Locked)
+    }
+
+    /// After the core wiped the vault on the server's word, this object holds nothing
+    /// (every later call fails with `Locked`).
+    fn after_revocation<T>(&self, result: &Result<T, safekeep_core::sync::SyncError>) {
+        if matches!(result, Err(safekeep_core::sync::SyncError::Revoked)) {
+            drop(self.take());
+        }
     }
 
     fn take(&self) -> Option<Arc<safekeep_core::Vault>> {
@@ -563,16 +572,27 @@ impl Vault {
     /// Makes an invite into this vault's team for a new member with `role`, valid for
     /// `valid_seconds` (48 hours unless told). Only a coordinator invites
     /// (`NotCoordinator`); `NoTeam` before `create_team`.
-    #[uniffi::method(default(valid_seconds = 172800))]
+    ///
+    /// With `http` and a team server, the invite is also registered with the server
+    /// (only a one-way hash of a token derived from its secret), so that the device
+    /// that joins with it can `enroll`; without, it serves exchanges by bundle file
+    /// only. Server errors: `ServerRefused`, `Network` (no invite is returned then:
+    /// make a new one when the server is reachable).
+    #[uniffi::method(default(valid_seconds = 172800, http = None))]
     pub fn create_invite(
         &self,
         role: TeamRole,
         valid_seconds: u64,
+        http: Option<Arc<dyn HttpClient>>,
     ) -> Result<Invite, SafekeepError> {
-        let invite = self.core()?.create_invite(
+        let vault = self.core()?;
+        let invite = vault.create_invite(
             convert::role_in(role),
             std::time::Duration::from_secs(valid_seconds),
         )?;
+        if let Some(http) = http {
+            vault.offer_invite(&invite, &online::Foreign(http))?;
+        }
         Ok(convert::invite(invite))
     }
 
@@ -588,6 +608,95 @@ impl Vault {
     pub fn join_team(&self, invite: String, secret: String) -> Result<TeamInfo, SafekeepError> {
         let secret = InviteSecret::parse(&secret)?;
         Ok(convert::team(self.core()?.join_team(&invite, &secret)?))
+    }
+
+    /// This device's id (32 hex digits): how the server and `server_devices` name it.
+    pub fn device_id(&self) -> Result<String, SafekeepError> {
+        Ok(self.core()?.device_id()?.to_string())
+    }
+
+    /// Registers this vault's team and this device (its coordinator) with the team's
+    /// server, using the operator token the server printed on its first start. Only a
+    /// coordinator registers (`NotCoordinator`); `NoServer` when the team has none;
+    /// `ServerRefused` (401: wrong token; 409: already registered), `Network`.
+    pub fn register_team(
+        &self,
+        http: Arc<dyn HttpClient>,
+        operator_token: String,
+    ) -> Result<(), SafekeepError> {
+        let operator_token = zeroize::Zeroizing::new(operator_token);
+        Ok(self
+            .core()?
+            .register_team(&online::Foreign(http), &operator_token)?)
+    }
+
+    /// Enrolls this device with the team's server, using the invite it joined with
+    /// (registered by `create_invite` with `http`); returns the role the server gave
+    /// it. Once per device: `ServerRefused` (403) for an invite already used, expired
+    /// or never registered.
+    pub fn enroll(&self, http: Arc<dyn HttpClient>) -> Result<TeamRole, SafekeepError> {
+        Ok(convert::role(self.core()?.enroll(&online::Foreign(http))?))
+    }
+
+    /// One sync round with the team's server: sends what the server lacks, then
+    /// receives until caught up, applying as it goes. Safe to cut at any point (no
+    /// signal, the app killed): the next round resumes without losing or doubling
+    /// anything. `listener` hears progress; `cancel` stops the round at the next
+    /// bundle (`Cancelled`). Errors: `NoServer`, `Network` (try later),
+    /// `ServerRefused`, and `Revoked`: the server removed this device from the team and
+    /// the vault has been wiped (show that; the vault object is unusable after it).
+    #[uniffi::method(default(listener = None, cancel = None))]
+    pub fn sync(
+        &self,
+        http: Arc<dyn HttpClient>,
+        listener: Option<Arc<dyn SyncListener>>,
+        cancel: Option<Arc<SyncCancel>>,
+    ) -> Result<SyncRound, SafekeepError> {
+        let vault = self.core()?;
+        let round = vault.sync_online(
+            &online::Foreign(http),
+            &mut |phase, bundles| {
+                if let Some(listener) = &listener {
+                    listener.progress(phase.into(), bundles);
+                }
+            },
+            &|| cancel.as_ref().is_some_and(|c| c.is_cancelled()),
+        );
+        self.after_revocation(&round);
+        Ok(online::round(round?))
+    }
+
+    /// The team's devices as the server lists them (a coordinator's screen of phones
+    /// to remove). Only a coordinator may ask (`ServerRefused` 403).
+    pub fn server_devices(
+        &self,
+        http: Arc<dyn HttpClient>,
+    ) -> Result<Vec<ServerDevice>, SafekeepError> {
+        Ok(self
+            .core()?
+            .server_devices(&online::Foreign(http))?
+            .into_iter()
+            .map(online::server_device)
+            .collect())
+    }
+
+    /// Removes a device (a lost or seized phone, a member who left) from the team on
+    /// the server: it can no longer send or receive, and its next contact with the
+    /// server wipes its vault. Only a coordinator (`ServerRefused` 403); `InvalidInput`
+    /// for an id that is not 32 hex digits.
+    pub fn revoke_device(
+        &self,
+        http: Arc<dyn HttpClient>,
+        device_id: String,
+    ) -> Result<(), SafekeepError> {
+        let device = device_id
+            .trim()
+            .parse()
+            .map_err(|_| invalid("not a device id: expected 32 hexadecimal digits"))?;
+        let vault = self.core()?;
+        let result = vault.revoke_device(device, &online::Foreign(http));
+        self.after_revocation(&result);
+        Ok(result?)
     }
 
     /// What this vault holds, as a text (`SKSUM1:...`, short enough for a QR code) for

@@ -330,6 +330,7 @@ fun main() {
         "a closed object gives a clear exception, not a crash" to ::aClosedObjectGivesAClearExceptionNotACrash,
         "two devices exchange bundles and agree after the coordinator resolves" to ::twoDevicesExchangeBundlesAndAgreeAfterTheCoordinatorResolves,
         "a tampered bundle is rejected and changes nothing" to ::aTamperedBundleIsRejectedAndChangesNothing,
+        "three devices sync through a real server and a removed phone is wiped" to ::threeDevicesSyncThroughARealServerAndARemovedPhoneIsWiped,
     )
     var failed = 0
     for ((name, test) in tests) {

@@ -8,8 +8,11 @@ import java.nio.charset.StandardCharsets
 import java.time.Duration
 import java.time.LocalDate
 import java.time.OffsetDateTime
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.withContext
 import org.safekeep.ffi.Answer
 import org.safekeep.ffi.BundleInfo
@@ -19,6 +22,7 @@ import org.safekeep.ffi.DuplicateCandidate
 import org.safekeep.ffi.ExportedBundle
 import org.safekeep.ffi.FormRef
 import org.safekeep.ffi.FormSummary
+import org.safekeep.ffi.HttpClient
 import org.safekeep.ffi.Invite
 import org.safekeep.ffi.NewEntry
 import org.safekeep.ffi.PersonMatch
@@ -28,9 +32,15 @@ import org.safekeep.ffi.ProgressListener
 import org.safekeep.ffi.Record
 import org.safekeep.ffi.RecordFilter
 import org.safekeep.ffi.ResolveChoice
+import org.safekeep.ffi.SafekeepException
 import org.safekeep.ffi.Saved
 import org.safekeep.ffi.Screen
+import org.safekeep.ffi.ServerDevice
+import org.safekeep.ffi.SyncCancel
+import org.safekeep.ffi.SyncListener
+import org.safekeep.ffi.SyncPhase
 import org.safekeep.ffi.SyncReport
+import org.safekeep.ffi.SyncRound
 import org.safekeep.ffi.TeamInfo
 import org.safekeep.ffi.TeamRole
 import org.safekeep.ffi.Vault
@@ -50,6 +60,12 @@ import org.safekeep.ffi.createVault
  * `InviteExpired`, `InvalidSummary`, `BundleRejected` (with a `BundleProblem` reason,
  * nothing applied), `ConflictNotFound` and `ConflictChanged` (a value arrived since the
  * conflict was listed: nothing decided, list again).
+ *
+ * Online sync: the coordinator's [createTeam] names the server and [registerTeam]
+ * registers it; [createInvite] with an [HttpClient] lets the new member's phone [enroll]
+ * after [joinTeam]; then [sync] whenever there is a signal. [UrlConnectionHttpClient] is
+ * an [HttpClient] over `HttpURLConnection`; an OkHttp one is a few lines. Sync errors:
+ * `NoServer`, `Network` (try later), `ServerRefused`, `Revoked` (wiped), `Cancelled`.
  *
  * Sync by bundles: the receiving device shows [summary] (a QR code); the sending device
  * passes it to [exportBundles] and hands over the bundles (a file, a nearby share);
@@ -192,9 +208,63 @@ class SafekeepVault private constructor(
     /** Records the team's sync server (null forgets it). */
     suspend fun setTeamServer(server: String?): TeamInfo = withContext(io) { raw.setTeamServer(server) }
 
-    /** An invite for a new member (coordinator only): show its invite and secret once. */
-    suspend fun createInvite(role: TeamRole, validFor: Duration = Duration.ofHours(48)): Invite =
-        withContext(io) { raw.createInvite(role, validFor.seconds.coerceAtLeast(0).toULong()) }
+    /**
+     * An invite for a new member (coordinator only): show its invite and secret once.
+     * With [http] and a team server, the invite is also registered with the server so
+     * the member's phone can [enroll].
+     */
+    suspend fun createInvite(role: TeamRole, validFor: Duration = Duration.ofHours(48), http: HttpClient? = null): Invite =
+        withContext(io) { raw.createInvite(role, validFor.seconds.coerceAtLeast(0).toULong(), http) }
+
+    /** This device's id, as the server and [serverDevices] name it. */
+    suspend fun deviceId(): String = withContext(io) { raw.deviceId() }
+
+    /** Registers the team and this (coordinator) device with the server, with its operator token. */
+    suspend fun registerTeam(http: HttpClient, operatorToken: String) =
+        withContext(io) { raw.registerTeam(http, operatorToken) }
+
+    /** Enrolls this device with the server using the invite it joined with; the role the server gave it. */
+    suspend fun enroll(http: HttpClient): TeamRole = withContext(io) { raw.enroll(http) }
+
+    /**
+     * One sync round with the team's server: sends, then receives until caught up.
+     * Safe to cut at any point; the next round resumes. [onProgress] gets the phase
+     * and the bundles so far, on the IO thread. Cancelling the calling coroutine stops
+     * the round at the next bundle (the coroutine then ends with its cancellation);
+     * what moved before stays. `SafekeepException.Revoked`: this phone was removed from
+     * the team and its vault is wiped.
+     */
+    suspend fun sync(http: HttpClient, onProgress: ((SyncPhase, Long) -> Unit)? = null): SyncRound =
+        coroutineScope {
+            val cancel = SyncCancel()
+            val listener = onProgress?.let { report ->
+                object : SyncListener {
+                    override fun progress(phase: SyncPhase, bundles: ULong) = report(phase, bundles.toLong())
+                }
+            }
+            val round = async(io) {
+                try {
+                    raw.sync(http, listener, cancel)
+                } catch (e: SafekeepException.Cancelled) {
+                    // Stopped because this coroutine was cancelled: end as a cancellation,
+                    // not as a failure that would cancel the caller's scope.
+                    throw CancellationException("sync cancelled")
+                }
+            }
+            try {
+                round.await()
+            } catch (e: CancellationException) {
+                cancel.cancel()
+                throw e
+            }
+        }
+
+    /** The team's devices as the server lists them (coordinator only). */
+    suspend fun serverDevices(http: HttpClient): List<ServerDevice> = withContext(io) { raw.serverDevices(http) }
+
+    /** Removes a device from the team (coordinator only): its next contact with the server wipes it. */
+    suspend fun revokeDevice(http: HttpClient, deviceId: String) =
+        withContext(io) { raw.revokeDevice(http, deviceId) }
 
     /** Joins the team of [invite] with its one-time [secret] as typed. */
     suspend fun joinTeam(invite: String, secret: String): TeamInfo =
