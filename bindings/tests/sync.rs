@@ -75,7 +75,9 @@ fn team_of_two() -> (tempfile::TempDir, tempfile::TempDir, Arc<Vault>, Arc<Vault
         .create_team("Kolkata shelter".into(), None)
         .unwrap();
     assert_eq!(team.role, TeamRole::Coordinator);
-    let invite = coordinator.create_invite(TeamRole::Field, 3600).unwrap();
+    let invite = coordinator
+        .create_invite(TeamRole::Field, 3600, None)
+        .unwrap();
     assert_eq!(invite.role, TeamRole::Field);
     // Typed with other case and spacing.
     let typed = invite.secret.to_lowercase().replace('-', " ");
@@ -289,7 +291,7 @@ fn invites_and_teams_give_the_errors_a_screen_branches_on() {
     assert_eq!(coordinator.team().unwrap(), None);
     assert!(matches!(coordinator.summary(), Err(SafekeepError::NoTeam)));
     assert!(matches!(
-        coordinator.create_invite(TeamRole::Field, 60),
+        coordinator.create_invite(TeamRole::Field, 60, None),
         Err(SafekeepError::NoTeam)
     ));
     assert!(matches!(
@@ -309,7 +311,9 @@ fn invites_and_teams_give_the_errors_a_screen_branches_on() {
         coordinator.create_team("again".into(), None),
         Err(SafekeepError::AlreadyInTeam)
     ));
-    let invite = coordinator.create_invite(TeamRole::Aftercare, 600).unwrap();
+    let invite = coordinator
+        .create_invite(TeamRole::Aftercare, 600, None)
+        .unwrap();
     let now = std::time::SystemTime::now();
     assert!(invite.expires > now && invite.expires < now + std::time::Duration::from_secs(601));
     assert!(matches!(
@@ -320,7 +324,9 @@ fn invites_and_teams_give_the_errors_a_screen_branches_on() {
         newcomer.join_team("hello".into(), invite.secret.clone()),
         Err(SafekeepError::InvalidInvite { .. })
     ));
-    let other = coordinator.create_invite(TeamRole::Field, 600).unwrap();
+    let other = coordinator
+        .create_invite(TeamRole::Field, 600, None)
+        .unwrap();
     assert!(matches!(
         newcomer.join_team(invite.invite.clone(), other.secret),
         Err(SafekeepError::WrongInviteSecret)
@@ -329,7 +335,7 @@ fn invites_and_teams_give_the_errors_a_screen_branches_on() {
         newcomer.join_team(invite.invite.clone(), "not a secret".into()),
         Err(SafekeepError::WrongInviteSecret)
     ));
-    let expired = coordinator.create_invite(TeamRole::Field, 0).unwrap();
+    let expired = coordinator.create_invite(TeamRole::Field, 0, None).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
     assert!(matches!(
         newcomer.join_team(expired.invite, expired.secret),
@@ -339,7 +345,9 @@ fn invites_and_teams_give_the_errors_a_screen_branches_on() {
     let joined = newcomer.join_team(invite.invite, invite.secret).unwrap();
     assert_eq!(joined.role, TeamRole::Aftercare);
     assert_eq!(joined.server, team.server);
-    let err = newcomer.create_invite(TeamRole::Field, 60).unwrap_err();
+    let err = newcomer
+        .create_invite(TeamRole::Field, 60, None)
+        .unwrap_err();
     assert!(matches!(err, SafekeepError::NotCoordinator { .. }));
     assert_eq!(err.to_string(), "only a coordinator can invite members");
     let moved = newcomer.set_team_server(None).unwrap();
