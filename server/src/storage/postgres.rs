@@ -10,6 +10,7 @@
 use std::time::Duration;
 
 use postgres::error::SqlState;
+use postgres::types::Type;
 use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
@@ -200,15 +201,15 @@ fn insert_device(
     role: Role,
 ) -> Result<(), StorageError> {
     let added = tx
-        .execute(
+        .execute_typed(
             "INSERT INTO devices (id, team, public_key, role, enrolled_ms)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
             &[
-                &&device.id[..],
-                &&device.team[..],
-                &&device.public_key[..],
-                &role.name(),
-                &ms(device.enrolled_ms),
+                (&&device.id[..], Type::BYTEA),
+                (&&device.team[..], Type::BYTEA),
+                (&&device.public_key[..], Type::BYTEA),
+                (&role.name(), Type::TEXT),
+                (&ms(device.enrolled_ms), Type::INT8),
             ],
         )
         .map_err(pg)?;
@@ -228,16 +229,23 @@ fn record_nonce(
     now_ms: u64,
     forget_before_ms: u64,
 ) -> Result<bool, StorageError> {
-    tx.execute(
+    tx.execute_typed(
         "DELETE FROM nonces WHERE device = $1 AND used_ms < $2",
-        &[&&device[..], &ms(forget_before_ms)],
+        &[
+            (&&device[..], Type::BYTEA),
+            (&ms(forget_before_ms), Type::INT8),
+        ],
     )
     .map_err(pg)?;
     let added = tx
-        .execute(
+        .execute_typed(
             "INSERT INTO nonces (device, nonce, used_ms) VALUES ($1, $2, $3)
              ON CONFLICT DO NOTHING",
-            &[&&device[..], &&nonce[..], &ms(now_ms)],
+            &[
+                (&&device[..], Type::BYTEA),
+                (&&nonce[..], Type::BYTEA),
+                (&ms(now_ms), Type::INT8),
+            ],
         )
         .map_err(pg)?;
     Ok(added == 1)
@@ -247,9 +255,9 @@ impl Storage for PostgresStorage {
     fn init_operator(&self, token_hash: &[u8; 32]) -> Result<bool, StorageError> {
         let added = self
             .conn()?
-            .execute(
+            .execute_typed(
                 "INSERT INTO operator (one, token_hash) VALUES (1, $1) ON CONFLICT DO NOTHING",
-                &[&&token_hash[..]],
+                &[(&&token_hash[..], Type::BYTEA)],
             )
             .map_err(pg)?;
         Ok(added == 1)
@@ -258,7 +266,7 @@ impl Storage for PostgresStorage {
     fn operator(&self) -> Result<Option<[u8; 32]>, StorageError> {
         let row = self
             .conn()?
-            .query_opt("SELECT token_hash FROM operator", &[])
+            .query_typed_opt("SELECT token_hash FROM operator", &[])
             .map_err(pg)?;
         row.map(|r| key_of(r.try_get(0).map_err(pg)?)).transpose()
     }
@@ -267,9 +275,12 @@ impl Storage for PostgresStorage {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(pg)?;
         let added = tx
-            .execute(
+            .execute_typed(
                 "INSERT INTO teams (id, created_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&&team[..], &ms(coordinator.enrolled_ms)],
+                &[
+                    (&&team[..], Type::BYTEA),
+                    (&ms(coordinator.enrolled_ms), Type::INT8),
+                ],
             )
             .map_err(pg)?;
         if added == 0 {
@@ -282,9 +293,9 @@ impl Storage for PostgresStorage {
     fn device(&self, id: &Id) -> Result<Option<Device>, StorageError> {
         let row = self
             .conn()?
-            .query_opt(
+            .query_typed_opt(
                 &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE id = $1"),
-                &[&&id[..]],
+                &[(&&id[..], Type::BYTEA)],
             )
             .map_err(pg)?;
         row.as_ref().map(device_from_row).transpose()
@@ -292,11 +303,11 @@ impl Storage for PostgresStorage {
 
     fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError> {
         self.conn()?
-            .query(
+            .query_typed(
                 &format!(
                     "SELECT {DEVICE_COLUMNS} FROM devices WHERE team = $1 ORDER BY enrolled_ms, id"
                 ),
-                &[&&team[..]],
+                &[(&&team[..], Type::BYTEA)],
             )
             .map_err(pg)?
             .iter()
@@ -313,10 +324,15 @@ impl Storage for PostgresStorage {
     ) -> Result<(), StorageError> {
         let added = self
             .conn()?
-            .execute(
+            .execute_typed(
                 "INSERT INTO enrollments (token_hash, team, role, expires_ms)
                  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&&token_hash[..], &&team[..], &role.name(), &ms(expires_ms)],
+                &[
+                    (&&token_hash[..], Type::BYTEA),
+                    (&&team[..], Type::BYTEA),
+                    (&role.name(), Type::TEXT),
+                    (&ms(expires_ms), Type::INT8),
+                ],
             )
             .map_err(pg)?;
         if added == 0 {
@@ -333,10 +349,14 @@ impl Storage for PostgresStorage {
     ) -> Result<bool, StorageError> {
         let row = self
             .conn()?
-            .query_one(
+            .query_typed_one(
                 "SELECT EXISTS (SELECT 1 FROM enrollments
                  WHERE token_hash = $1 AND team = $2 AND used_by IS NULL AND expires_ms > $3)",
-                &[&&token_hash[..], &&team[..], &ms(now_ms)],
+                &[
+                    (&&token_hash[..], Type::BYTEA),
+                    (&&team[..], Type::BYTEA),
+                    (&ms(now_ms), Type::INT8),
+                ],
             )
             .map_err(pg)?;
         row.try_get(0).map_err(pg)
@@ -354,11 +374,15 @@ impl Storage for PostgresStorage {
         // FOR UPDATE: of two processes enrolling with one token, the second waits and
         // then finds it used.
         let role: Option<String> = tx
-            .query_opt(
+            .query_typed_opt(
                 "SELECT role FROM enrollments
                  WHERE token_hash = $1 AND team = $2 AND used_by IS NULL AND expires_ms > $3
                  FOR UPDATE",
-                &[&&token_hash[..], &&team[..], &ms(now_ms)],
+                &[
+                    (&&token_hash[..], Type::BYTEA),
+                    (&&team[..], Type::BYTEA),
+                    (&ms(now_ms), Type::INT8),
+                ],
             )
             .map_err(pg)?
             .map(|r| r.try_get(0))
@@ -369,9 +393,12 @@ impl Storage for PostgresStorage {
             .and_then(Role::parse)
             .ok_or(StorageError::BadEnrollment)?;
         insert_device(&mut tx, device, role)?;
-        tx.execute(
+        tx.execute_typed(
             "UPDATE enrollments SET used_by = $2 WHERE token_hash = $1",
-            &[&&token_hash[..], &&device.id[..]],
+            &[
+                (&&token_hash[..], Type::BYTEA),
+                (&&device.id[..], Type::BYTEA),
+            ],
         )
         .map_err(pg)?;
         tx.commit().map_err(pg)?;
@@ -384,10 +411,14 @@ impl Storage for PostgresStorage {
     fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
         let found = self
             .conn()?
-            .execute(
+            .execute_typed(
                 "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $3)
                  WHERE id = $1 AND team = $2",
-                &[&&device[..], &&team[..], &ms(now_ms)],
+                &[
+                    (&&device[..], Type::BYTEA),
+                    (&&team[..], Type::BYTEA),
+                    (&ms(now_ms), Type::INT8),
+                ],
             )
             .map_err(pg)?;
         Ok(found == 1)
@@ -409,9 +440,9 @@ impl Storage for PostgresStorage {
         // the row) and against the same device's other pushes (a retry racing its
         // original finds the original's bundle).
         let revoked: Option<Option<i64>> = tx
-            .query_opt(
+            .query_typed_opt(
                 "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR UPDATE",
-                &[&&device[..], &&team[..]],
+                &[(&&device[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
             )
             .map_err(pg)?
             .map(|r| r.try_get(0))
@@ -424,9 +455,9 @@ impl Storage for PostgresStorage {
             return Err(StorageError::Replayed);
         }
         let existing = tx
-            .query_opt(
+            .query_typed_opt(
                 "SELECT seq, body_hash FROM bundles WHERE device = $1 AND batch = $2",
-                &[&&device[..], &ms(batch)],
+                &[(&&device[..], Type::BYTEA), (&ms(batch), Type::INT8)],
             )
             .map_err(pg)?;
         if let Some(row) = existing {
@@ -443,25 +474,25 @@ impl Storage for PostgresStorage {
             });
         }
         let seq: i64 = tx
-            .query_one(
+            .query_typed_one(
                 "UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
-                &[&&team[..]],
+                &[(&&team[..], Type::BYTEA)],
             )
             .map_err(pg)?
             .try_get(0)
             .map_err(pg)?;
-        tx.execute(
+        tx.execute_typed(
             "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
-                &&team[..],
-                &seq,
-                &&device[..],
-                &ms(batch),
-                &&hash.as_bytes()[..],
-                &(body.len() as i64),
-                &ms(now_ms),
-                &body,
+                (&&team[..], Type::BYTEA),
+                (&seq, Type::INT8),
+                (&&device[..], Type::BYTEA),
+                (&ms(batch), Type::INT8),
+                (&&hash.as_bytes()[..], Type::BYTEA),
+                (&(body.len() as i64), Type::INT8),
+                (&ms(now_ms), Type::INT8),
+                (&body, Type::BYTEA),
             ],
         )
         .map_err(|e| {
@@ -525,10 +556,14 @@ impl Storage for PostgresStorage {
             return Ok((Vec::new(), false));
         };
         let out = tx
-            .query(
+            .query_typed(
                 "SELECT seq, body FROM bundles WHERE team = $1 AND seq > $2 AND seq <= $3
                  ORDER BY seq",
-                &[&team_param, &after_param, &last],
+                &[
+                    (&team_param, Type::BYTEA),
+                    (&after_param, Type::INT8),
+                    (&last, Type::INT8),
+                ],
             )
             .map_err(pg)?
             .iter()
