@@ -116,9 +116,53 @@ public final class SafekeepVault: @unchecked Sendable {
     }
 
     /// An invite for a new member (coordinator only): show its invite and secret once.
-    public func createInvite(role: TeamRole, validFor: TimeInterval = 48 * 3600) async throws -> Invite {
+    /// With `http` and a team server, the invite is also registered with the server so
+    /// the member's phone can `enroll`.
+    public func createInvite(role: TeamRole, validFor: TimeInterval = 48 * 3600, http: HttpClient? = nil) async throws -> Invite {
         let seconds = validFor.isFinite && validFor > 0 ? UInt64(min(validFor, 1e15)) : 0
-        return try await Self.background { try self.raw.createInvite(role: role, validSeconds: seconds) }
+        return try await Self.background { try self.raw.createInvite(role: role, validSeconds: seconds, http: http) }
+    }
+
+    // Online sync: `createTeam(_:server:)` names the server and `registerTeam` registers
+    // it; `createInvite(role:http:)` lets the new member's phone `enroll` after
+    // `joinTeam`; then `sync` whenever there is a signal. `URLSessionHttpClient` is the
+    // transport. Errors: `NoServer`, `Network` (try later), `ServerRefused`, `Revoked`
+    // (this phone was removed and wiped), `Cancelled`.
+
+    /// This device's id, as the server and `serverDevices` name it.
+    public func deviceId() async throws -> String { try await Self.background { try self.raw.deviceId() } }
+
+    /// Registers the team and this (coordinator) device with the server, with its operator token.
+    public func registerTeam(http: HttpClient, operatorToken: String) async throws {
+        try await Self.background { try self.raw.registerTeam(http: http, operatorToken: operatorToken) }
+    }
+
+    /// Enrolls this device with the server using the invite it joined with; the role the server gave it.
+    public func enroll(http: HttpClient) async throws -> TeamRole {
+        try await Self.background { try self.raw.enroll(http: http) }
+    }
+
+    /// One sync round: sends, then receives until caught up; safe to cut at any point.
+    /// `progress` gets the phase and the bundles so far on a background queue. Cancelling
+    /// the calling task stops the round at the next bundle (`SafekeepError.Cancelled`).
+    public func sync(http: HttpClient, progress: (@Sendable (SyncPhase, UInt64) -> Void)? = nil) async throws -> SyncRound {
+        let cancel = SyncCancel()
+        let listener = progress.map { SyncProgress($0) }
+        return try await withTaskCancellationHandler {
+            try await Self.background { try self.raw.sync(http: http, listener: listener, cancel: cancel) }
+        } onCancel: {
+            cancel.cancel()
+        }
+    }
+
+    /// The team's devices as the server lists them (coordinator only).
+    public func serverDevices(http: HttpClient) async throws -> [ServerDevice] {
+        try await Self.background { try self.raw.serverDevices(http: http) }
+    }
+
+    /// Removes a device from the team (coordinator only): its next contact with the server wipes it.
+    public func revokeDevice(http: HttpClient, deviceId: String) async throws {
+        try await Self.background { try self.raw.revokeDevice(http: http, deviceId: deviceId) }
     }
 
     /// Joins the team of `invite` with its one-time `secret` as typed.
@@ -161,6 +205,13 @@ public final class SafekeepVault: @unchecked Sendable {
 
     /// Checkpoints and closes the vault files.
     public func close() async throws { try await Self.background { try self.raw.closeVault() } }
+}
+
+/// A sync round's progress callback as the generated `SyncListener`.
+private final class SyncProgress: SyncListener, @unchecked Sendable {
+    let report: @Sendable (SyncPhase, UInt64) -> Void
+    init(_ report: @escaping @Sendable (SyncPhase, UInt64) -> Void) { self.report = report }
+    func progress(phase: SyncPhase, bundles: UInt64) { report(phase, bundles) }
 }
 
 /// An import's progress callback as the generated `ProgressListener`.
