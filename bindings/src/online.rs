@@ -178,6 +178,8 @@ pub struct SyncRound {
     pub refused: u64,
     /// What applying the received bundles did (conflicts among it).
     pub report: crate::types::SyncReport,
+    /// New team keys received: a coordinator removed a device since the last round.
+    pub new_keys: u32,
 }
 
 /// A device of the team as the server lists it.
@@ -209,5 +211,6 @@ pub(crate) fn round(r: core_sync::SyncRound) -> SyncRound {
         pulled: r.pulled,
         refused: r.refused,
         report: crate::convert::sync_report(r.report),
+        new_keys: r.new_keys,
     }
 }

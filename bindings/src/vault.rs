@@ -684,11 +684,17 @@ impl Vault {
     /// the server: it can no longer send or receive, and its next contact with the
     /// server wipes its vault. Only a coordinator (`ServerRefused` 403); `InvalidInput`
     /// for an id that is not 32 hex digits.
+    ///
+    /// The team then moves to a new key epoch (returned) that the removed device never
+    /// sees: the new key is sealed to each remaining enrolled device and left with the
+    /// server; the others take it at their next `sync`. A device that joined without
+    /// the server needs a new invite. `Network` after the removal: the new key is
+    /// delivered by this vault's next `sync`.
     pub fn revoke_device(
         &self,
         http: Arc<dyn HttpClient>,
         device_id: String,
-    ) -> Result<(), SafekeepError> {
+    ) -> Result<u32, SafekeepError> {
         let device = device_id
             .trim()
             .parse()

@@ -83,6 +83,7 @@ pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
                 "conflicted": round.report.conflicted,
                 "ahead": round.report.ahead,
                 "own_unknown": round.report.own_unknown,
+                "new_keys": round.new_keys,
             })
         );
     } else {
@@ -94,6 +95,12 @@ pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
             round.report.records,
             round.report.conflicted
         );
+        if round.new_keys > 0 {
+            println!(
+                "received {} new team key(s): a device was removed from the team",
+                round.new_keys
+            );
+        }
         if round.refused > 0 {
             println!(
                 "{} bundle(s) from the server were refused (altered, or not this team's) and skipped",
@@ -147,8 +154,11 @@ pub fn revoke(dir: &Path, device: &str) -> CliResult {
         .parse()
         .map_err(|_| Failure::new("not a device id: expected 32 hexadecimal digits"))?;
     let vault = open(dir)?;
-    vault.revoke_device(device, &HttpTransport::default())?;
-    println!("revoked {device}: its next sync wipes it");
+    let epoch = vault.revoke_device(device, &HttpTransport::default())?;
+    println!(
+        "revoked {device}: its next sync wipes it; the team moved to key epoch {epoch}, \
+         delivered to the other enrolled devices at their next sync"
+    );
     vault.close()?;
     Ok(())
 }

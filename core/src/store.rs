@@ -651,6 +651,13 @@ impl Store {
             .optional()?)
     }
 
+    /// The epochs whose team key this vault holds, oldest first.
+    pub fn team_key_epochs(conn: &Connection) -> Result<Vec<u32>, StoreError> {
+        let mut stmt = conn.prepare_cached("SELECT epoch FROM team_keys ORDER BY epoch")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// What `peer` is known to hold: (device, seq) pairs.
     pub fn delivered(conn: &Connection, peer: &[u8]) -> Result<Vec<(Vec<u8>, u64)>, StoreError> {
         let mut stmt = conn.prepare_cached("SELECT device, seq FROM delivered WHERE peer = ?1")?;

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
 
-use crate::auth::{self, Signed, parse_hex};
+use crate::auth::{self, Signed, parse_hex, parse_hex_vec};
 use crate::error::ApiError;
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
@@ -162,6 +162,9 @@ struct NewTeam {
     team: String,
     device: String,
     public_key: String,
+    /// The device's X25519 key for key rotation (hex); absent from older devices.
+    #[serde(default)]
+    kx_public: Option<String>,
 }
 
 fn device_json(d: &Device) -> JsonValue {
@@ -171,7 +174,15 @@ fn device_json(d: &Device) -> JsonValue {
         "role": d.role.name(),
         "enrolled_ms": d.enrolled_ms,
         "revoked_ms": d.revoked_ms,
+        "kx_public": d.kx_public.as_ref().map(|k| hex(k)),
     })
+}
+
+/// An optional X25519 public key given in hex.
+fn kx_key(given: Option<&str>) -> Result<Option<[u8; 32]>, ApiError> {
+    given
+        .map(|k| parse_hex::<32>(k).ok_or(ApiError::bad_request("bad key-exchange key")))
+        .transpose()
 }
 
 /// `POST /v1/teams`: the operator registers a team and its coordinator's device.
@@ -194,6 +205,7 @@ pub async fn create_team(
         let id = parse_hex::<16>(&request.device).ok_or(ApiError::bad_request("bad device id"))?;
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
+        let kx_public = kx_key(request.kx_public.as_deref())?;
         if ed25519_dalek::VerifyingKey::from_bytes(&public_key).is_err() {
             return Err(ApiError::bad_request(
                 "the public key is not an Ed25519 key",
@@ -215,6 +227,7 @@ pub async fn create_team(
                 role: Role::Coordinator,
                 enrolled_ms: now_ms(),
                 revoked_ms: None,
+                kx_public,
             };
             storage.create_team(&team, &device)?;
             Ok(device)
@@ -275,6 +288,9 @@ struct Enroll {
     team: String,
     token: String,
     public_key: String,
+    /// The device's X25519 key for key rotation (hex); absent from older devices.
+    #[serde(default)]
+    kx_public: Option<String>,
 }
 
 /// `POST /v1/enroll`: a new device joins with an enrollment token, signing the request
@@ -292,6 +308,7 @@ pub async fn enroll(
         let team = parse_hex::<16>(&request.team).ok_or(ApiError::bad_request("bad team id"))?;
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
+        let kx_public = kx_key(request.kx_public.as_deref())?;
         let token_hash = protocol::token_hash(request.token.trim().as_bytes());
         let (pq, method) = (path_and_query(&uri).to_owned(), method.as_str().to_owned());
         let limits = state.limits;
@@ -321,6 +338,7 @@ pub async fn enroll(
                 role: Role::Field,
                 enrolled_ms: now,
                 revoked_ms: None,
+                kx_public,
             };
             Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })
@@ -475,6 +493,93 @@ pub async fn revoke(
     }
     .await;
     counted(&state, "revoke", result)
+}
+
+/// One device's sealed copy of a new team key.
+#[derive(Deserialize)]
+struct GrantIn {
+    device: String,
+    sealed: String,
+}
+
+/// The body of `POST /v1/grants`.
+#[derive(Deserialize)]
+struct Grants {
+    epoch: u32,
+    grants: Vec<GrantIn>,
+}
+
+/// At most this many grants in one request (one per device of a team).
+const MAX_GRANTS: usize = 10_000;
+/// A grant is a key sealed to a device: a few hundred bytes at most.
+const MAX_GRANT_BYTES: usize = 1024;
+
+/// `POST /v1/grants`: after a revocation, a coordinator delivers the team's new key,
+/// sealed to each remaining device's key-exchange key (the server cannot open them).
+pub async fn put_grants(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
+        coordinator(&device)?;
+        let request: Grants = json_body(&body)?;
+        if request.grants.len() > MAX_GRANTS || request.epoch < 2 {
+            return Err(ApiError::bad_request("bad epoch or too many grants"));
+        }
+        let grants = request
+            .grants
+            .iter()
+            .map(|g| {
+                let id = parse_hex::<16>(&g.device)?;
+                let sealed = parse_hex_vec(&g.sealed).filter(|b| b.len() <= MAX_GRANT_BYTES)?;
+                Some((id, sealed))
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or(ApiError::bad_request("bad grant"))?;
+        let storage = state.storage.clone();
+        let count = grants.len();
+        blocking(move || Ok(storage.put_grants(&device.team, request.epoch, &grants, now_ms())?))
+            .await?;
+        Ok((StatusCode::CREATED, Json(json!({ "stored": count }))).into_response())
+    }
+    .await;
+    counted(&state, "grants", result)
+}
+
+/// The query of `GET /v1/grants`.
+#[derive(Deserialize)]
+pub struct GrantsQuery {
+    /// The device's current epoch: only newer grants are answered.
+    #[serde(default)]
+    pub after: u32,
+}
+
+/// `GET /v1/grants?after=E`: the new team keys sealed to the asking device.
+pub async fn grants(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    query: Result<Query<GrantsQuery>, QueryRejection>,
+) -> Response {
+    let result = async {
+        let device = signed_device(&state, &method, &uri, &headers, &Bytes::new()).await?;
+        let Query(query) = query.map_err(|_| ApiError::bad_request("bad query"))?;
+        let storage = state.storage.clone();
+        let list = blocking(move || Ok(storage.grants(&device.id, query.after)?)).await?;
+        let list: Vec<JsonValue> = list
+            .iter()
+            .map(|(epoch, sealed)| json!({ "epoch": epoch, "sealed": hex(sealed) }))
+            .collect();
+        Ok(Json(json!({ "grants": list })).into_response())
+    }
+    .await;
+    counted(&state, "grants", result)
 }
 
 /// Any path that is not an endpoint.

@@ -46,6 +46,16 @@ pub fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
     hex_array(text)
 }
 
+/// Hex digits (lower case, even length) to bytes.
+pub fn parse_hex_vec(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok())
+        .collect()
+}
+
 impl Signed {
     /// Reads the signature headers (nothing is checked yet).
     pub fn from_headers(headers: &HeaderMap) -> Result<Self, ApiError> {

@@ -68,6 +68,7 @@ impl From<StorageError> for ApiError {
             StorageError::TokenExists => {
                 ApiError::conflict("this enrollment token is already registered")
             }
+            StorageError::NotInTeam => ApiError::not_found("no such device in this team"),
             StorageError::Revoked => crate::auth::REVOKED,
             StorageError::Replayed => crate::auth::REPLAYED,
             StorageError::BatchReused => {

@@ -101,6 +101,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/enroll", post(api::enroll))
         .route("/v1/bundles", post(api::push).get(api::pull))
         .route("/v1/devices", get(api::devices))
+        .route("/v1/grants", post(api::put_grants).get(api::grants))
         .route("/v1/devices/{id}/revoke", post(api::revoke))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)

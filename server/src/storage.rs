@@ -62,6 +62,8 @@ pub struct Device {
     pub enrolled_ms: u64,
     /// When it was revoked, if it was.
     pub revoked_ms: Option<u64>,
+    /// Its X25519 public key, to which coordinators seal new team keys (key rotation).
+    pub kx_public: Option<[u8; 32]>,
 }
 
 /// A stored bundle, as pulled.
@@ -115,6 +117,9 @@ pub enum StorageError {
         /// The newest this server knows.
         known: usize,
     },
+    /// A device named in a request is not in the requester's team.
+    #[error("no such device in this team")]
+    NotInTeam,
     /// The database failed.
     #[error("storage failed: {0}")]
     Database(String),
@@ -179,6 +184,18 @@ pub trait Storage: Send + Sync + 'static {
         after: u64,
         max_bytes: usize,
     ) -> Result<(Vec<StoredBundle>, bool), StorageError>;
+    /// Stores the sealed grants of key epoch `epoch` for devices of `team`, all or
+    /// none (`NotInTeam` when one is not the team's). A grant already stored for a
+    /// (device, epoch) is kept: the first delivery wins.
+    fn put_grants(
+        &self,
+        team: &Id,
+        epoch: u32,
+        grants: &[(Id, Vec<u8>)],
+        now_ms: u64,
+    ) -> Result<(), StorageError>;
+    /// The grants stored for `device` with an epoch above `after`, by epoch.
+    fn grants(&self, device: &Id, after: u32) -> Result<Vec<(u32, Vec<u8>)>, StorageError>;
     /// Records a request nonce; false when the device already used it. Nonces older
     /// than `forget_before_ms` are dropped.
     fn use_nonce(

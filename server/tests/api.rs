@@ -539,6 +539,69 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Back
         signed(&server, &aftercare, "GET", "/v1/bundles?after=0", b"").status,
         200
     );
+
+    // The coordinator leaves the new team key, sealed per device, for the others; each
+    // device gets only its own grant; a field worker cannot leave grants, and a grant
+    // for a device outside the team stores nothing at all.
+    let grant =
+        |device: &Device, sealed: &str| json!({"device": hex(&device.id), "sealed": sealed});
+    let body = json!({"epoch": 2, "grants": [grant(&aftercare, "a1b2")]}).to_string();
+    assert_eq!(
+        signed(&server, &aftercare, "POST", "/v1/grants", body.as_bytes()).status,
+        403
+    );
+    let stranger = Device::new();
+    let mixed = json!({"epoch": 2, "grants": [grant(&aftercare, "a1b2"), grant(&stranger, "c3")]});
+    let refused = signed(
+        &server,
+        &coordinator,
+        "POST",
+        "/v1/grants",
+        mixed.to_string().as_bytes(),
+    );
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (404, "not_found")
+    );
+    let mine = |device: &Device, after: u32| {
+        signed(
+            &server,
+            device,
+            "GET",
+            &format!("/v1/grants?after={after}"),
+            b"",
+        )
+        .json()["grants"]
+            .clone()
+    };
+    assert_eq!(
+        mine(&aftercare, 1),
+        json!([]),
+        "nothing stored by the refused request"
+    );
+    assert_eq!(
+        signed(&server, &coordinator, "POST", "/v1/grants", body.as_bytes()).status,
+        201
+    );
+    // Delivered again (a retry): the first grant stays.
+    let again = json!({"epoch": 2, "grants": [grant(&aftercare, "ffff")]}).to_string();
+    assert_eq!(
+        signed(
+            &server,
+            &coordinator,
+            "POST",
+            "/v1/grants",
+            again.as_bytes()
+        )
+        .status,
+        201
+    );
+    assert_eq!(mine(&aftercare, 1), json!([{"epoch": 2, "sealed": "a1b2"}]));
+    assert_eq!(mine(&aftercare, 2), json!([]), "only newer epochs");
+    assert_eq!(mine(&coordinator, 1), json!([]), "only one's own grants");
+    // The revoked device gets no grant, only the wipe instruction.
+    let answer = signed(&server, &field, "GET", "/v1/grants?after=1", b"");
+    assert_eq!((answer.status, answer.code().as_str()), (410, "revoked"));
 }
 
 /// Several stateless server processes over one PostgreSQL database act as one server:

@@ -243,7 +243,13 @@ fn three_devices_on(root: &Path, store: Store) {
         field.revoke_device(removed, &t),
         Err(SyncError::Server { status: 403, .. })
     ));
-    coordinator.revoke_device(removed, &t).unwrap();
+    let before = coordinator.summary().unwrap().op_count();
+    assert_eq!(coordinator.revoke_device(removed, &t).unwrap(), 2);
+    assert_eq!(
+        coordinator.team().unwrap().unwrap().epoch,
+        2,
+        "a new key epoch"
+    );
     let listed = coordinator.server_devices(&t).unwrap();
     assert_eq!(listed.len(), 3);
     assert!(
@@ -257,6 +263,46 @@ fn three_devices_on(root: &Path, store: Store) {
     ));
     assert!(!Vault::exists(&root.join("aftercare")));
     assert!(aftercare.get(id).is_err());
+
+    // The remaining phone takes the new key at its next sync; what both write now is
+    // sealed under it, and they still read each other.
+    let after_removal = field.summary().unwrap().op_count();
+    let round = sync(&field);
+    assert_eq!(round.new_keys, 1);
+    assert_eq!(field.team().unwrap().unwrap().epoch, 2);
+    let mut answers = Answers::new();
+    answers.insert("name".into(), text("Sunita Kumari"));
+    let later = field
+        .batch(|b| {
+            let case = b.create_case(Answers::new())?;
+            b.add_submission(case, FormRef::new("victim_identification"), answers)
+        })
+        .unwrap();
+    let mut held = Vec::new();
+    field
+        .export_bundles(None, 1 << 20, |header, _| {
+            held.push(header.epoch);
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(held, vec![2], "new bundles are sealed under the new key");
+    sync(&field);
+    sync(&coordinator);
+    assert_eq!(
+        coordinator.get(later).unwrap().answer("name"),
+        Some(&text("Sunita Kumari"))
+    );
+    assert!(after_removal >= before);
+    // A member who joins after the rotation reads the history from before it too.
+    let newcomer = join(&coordinator, &root.join("newcomer"), Role::Aftercare);
+    sync(&newcomer);
+    assert_eq!(newcomer.team().unwrap().unwrap().epoch, 2);
+    assert_eq!(newcomer.get(id).unwrap().answer("name"), Some(&text(NAME)));
+    assert_eq!(
+        newcomer.get(later).unwrap().answer("name"),
+        Some(&text("Sunita Kumari"))
+    );
+    assert_eq!(newcomer.summary().unwrap(), coordinator.summary().unwrap());
 
     // Nothing the devices wrote is readable on the server: its files, its database
     // tables and its log.

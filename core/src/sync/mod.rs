@@ -9,6 +9,7 @@ mod error;
 pub mod merge;
 pub mod online;
 pub mod op;
+mod rotation;
 pub mod team;
 pub mod transport;
 

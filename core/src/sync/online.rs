@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 use super::SyncError;
 use super::bundle::{self, OpRange};
 use super::engine::{Summary, SyncReport};
+use super::rotation;
 use super::team::{self, NewInvite, Role};
 use super::transport::{HttpRequest, HttpResponse, Transport};
 use crate::crypto::{self, Place};
@@ -24,6 +25,8 @@ use crate::store::Store;
 use crate::vault::{Unlocked, Vault};
 
 const DEVICE_KEY: &str = "device_key";
+/// Meta key of the first key epoch whose grants have not reached the server yet.
+const GRANTS_PENDING: &str = "grants_pending";
 /// Meta keys of the pull cursor and the outbox, per server (a cursor is a place in one
 /// server's order, meaningless on another).
 fn per_server(what: &str, server: &str) -> String {
@@ -47,6 +50,8 @@ pub struct SyncRound {
     pub refused: u64,
     /// What applying the pulled bundles did.
     pub report: SyncReport,
+    /// New team keys received (a coordinator removed a device since the last round).
+    pub new_keys: u32,
 }
 
 /// Where a round is, for a progress display.
@@ -69,6 +74,9 @@ pub struct ServerDevice {
     pub enrolled_ms: u64,
     /// When it was revoked, if it was.
     pub revoked_ms: Option<u64>,
+    /// Its key-exchange (X25519) public key, to which new team keys are sealed; `None`
+    /// for a device enrolled before key rotation existed (it needs a new invite).
+    pub kx_public: Option<[u8; 32]>,
 }
 
 /// What signs this vault's requests: its device id, its key and the server.
@@ -107,6 +115,15 @@ fn device_key(u: &Unlocked) -> Result<SigningKey, SyncError> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len() / 2)
+        .map(|i| u8::from_str_radix(text.get(i * 2..i * 2 + 2)?, 16).ok())
+        .collect()
 }
 
 fn now_ms() -> u64 {
@@ -259,10 +276,12 @@ impl Vault {
             return Err(SyncError::NotCoordinator("register the team with a server"));
         }
         let signer = self.signer()?;
+        let kx_public = self.with_unlocked(SyncError::Locked, |u| rotation::kx_public(u))?;
         let body = json!({
             "team": hex(team.id.as_bytes()),
             "device": hex(signer.device.as_bytes()),
             "public_key": hex(signer.key.verifying_key().as_bytes()),
+            "kx_public": hex(&kx_public),
         });
         let request = HttpRequest {
             method: "POST".into(),
@@ -312,10 +331,12 @@ impl Vault {
                 "this vault joined without a server invite",
             ))?;
         let signer = self.signer()?;
+        let kx_public = self.with_unlocked(SyncError::Locked, |u| rotation::kx_public(u))?;
         let body = json!({
             "team": hex(team.id.as_bytes()),
             "token": token.as_str(),
             "public_key": hex(signer.key.verifying_key().as_bytes()),
+            "kx_public": hex(&kx_public),
         });
         let response = signer.send(
             transport,
@@ -356,6 +377,10 @@ impl Vault {
                     role: Role::parse(d["role"].as_str()?)?,
                     enrolled_ms: d["enrolled_ms"].as_u64()?,
                     revoked_ms: d["revoked_ms"].as_u64(),
+                    kx_public: match d["kx_public"].as_str() {
+                        Some(k) => Some(unhex(k)?.try_into().ok()?),
+                        None => None,
+                    },
                 })
             })
             .collect::<Option<Vec<_>>>()
@@ -363,15 +388,151 @@ impl Vault {
     }
 
     /// Removes a device from the team on the server (coordinator only): its next
-    /// request gets the wipe instruction.
+    /// request gets the wipe instruction. Then the team moves to a new key epoch that
+    /// the removed device never sees: the new key is sealed to every remaining
+    /// enrolled device and left with the server, and this vault's next ops use it.
+    /// Returns the new epoch. When the new key could not be delivered (the network
+    /// failed after the removal), the error says so and the next `sync_online` of this
+    /// vault delivers it; until then the others cannot read this vault's new ops.
     pub fn revoke_device(
         &self,
         device: DeviceId,
         transport: &dyn Transport,
-    ) -> Result<(), SyncError> {
+    ) -> Result<u32, SyncError> {
+        let signer = self.signer()?;
+        // A rotation not delivered yet goes first: each grant needs the epoch before it.
+        self.wiping(self.deliver_grants(&signer, transport))?;
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
-        let sent = self.signer()?.send(transport, "POST", &path, Vec::new());
-        self.wiping(sent).map(|_| ())
+        let sent = signer.send(transport, "POST", &path, Vec::new());
+        self.wiping(sent)?;
+        let epoch = self.rotate_team_key()?;
+        self.wiping(self.deliver_grants(&signer, transport))?;
+        Ok(epoch)
+    }
+
+    /// Starts a new key epoch with a fresh random key (coordinator), marked for
+    /// delivery to the other devices.
+    fn rotate_team_key(&self) -> Result<u32, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            let (team, _) = team::current(u)?;
+            if team.role != Role::Coordinator {
+                return Err(SyncError::NotCoordinator("rotate the team key"));
+            }
+            let held = Store::team_key_epochs(u.store.conn())?;
+            let epoch = held
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(team.epoch)
+                .max(team.epoch)
+                .checked_add(1)
+                .ok_or(SyncError::Inconsistent("no key epoch left"))?;
+            let key = crypto::SecretKey::make_random()?;
+            let tx = u.store.write()?;
+            let team = team::add_epoch(&tx, &u.sealer, epoch, &key)?;
+            if Store::meta(&tx, GRANTS_PENDING)?.is_none() {
+                Store::set_meta(&tx, GRANTS_PENDING, &epoch.to_be_bytes())?;
+            }
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            u.epoch = team.epoch;
+            Ok(epoch)
+        })
+    }
+
+    /// Seals each undelivered epoch's key to every other enrolled, unrevoked device
+    /// and leaves the grants with the server; then forgets that they are pending.
+    fn deliver_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<(), SyncError> {
+        let Some(from) = self
+            .meta(GRANTS_PENDING)?
+            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+            .map(u32::from_be_bytes)
+        else {
+            return Ok(());
+        };
+        let devices = self.server_devices(transport)?;
+        let (team, current) = self.with_unlocked(SyncError::Locked, |u| {
+            let (team, _) = team::current(u)?;
+            Ok((team.id, team.epoch))
+        })?;
+        for epoch in from.max(2)..=current {
+            let grants = self.with_unlocked(SyncError::Locked, |u| {
+                let conn = u.store.conn();
+                let key =
+                    team::key(conn, &u.sealer, epoch)?.ok_or(SyncError::UnknownEpoch(epoch))?;
+                let previous = team::key(conn, &u.sealer, epoch - 1)?
+                    .ok_or(SyncError::UnknownEpoch(epoch - 1))?;
+                devices
+                    .iter()
+                    .filter(|d| d.revoked_ms.is_none() && d.device != u.device)
+                    .filter_map(|d| Some((d.device, d.kx_public?)))
+                    .map(|(device, kx)| {
+                        let sealed =
+                            rotation::seal_grant(team, device, &kx, epoch, &key, &previous)?;
+                        Ok(json!({ "device": hex(device.as_bytes()), "sealed": hex(&sealed) }))
+                    })
+                    .collect::<Result<Vec<_>, SyncError>>()
+            })?;
+            let body = json!({ "epoch": epoch, "grants": grants });
+            signer.send(
+                transport,
+                "POST",
+                "/v1/grants",
+                body.to_string().into_bytes(),
+            )?;
+        }
+        self.delete_meta(GRANTS_PENDING)?;
+        Ok(())
+    }
+
+    /// Installs the new team keys the server holds for this device (after a
+    /// coordinator removed another device), oldest first; returns how many. A grant
+    /// that does not open (forged, damaged) is ignored.
+    fn fetch_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<u32, SyncError> {
+        let current = self.team()?.ok_or(SyncError::NoTeam)?.epoch;
+        let pq = format!("/v1/grants?after={current}");
+        let response = signer.send(transport, "GET", &pq, Vec::new())?;
+        let unreadable = || SyncError::Server {
+            status: response.status,
+            code: "unreadable answer".into(),
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&response.body).map_err(|_| unreadable())?;
+        let mut grants = json["grants"]
+            .as_array()
+            .ok_or_else(unreadable)?
+            .iter()
+            .map(|g| {
+                let epoch = u32::try_from(g["epoch"].as_u64()?).ok()?;
+                Some((epoch, unhex(g["sealed"].as_str()?)?))
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(unreadable)?;
+        grants.sort_by_key(|(epoch, _)| *epoch);
+        self.with_unlocked(SyncError::Locked, |u| {
+            let secret = rotation::kx_secret(u)?;
+            let mut installed = 0;
+            for (epoch, sealed) in &grants {
+                let conn = u.store.conn();
+                let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                if *epoch <= team.epoch {
+                    continue;
+                }
+                let Some(previous) = team::key(conn, &u.sealer, epoch - 1)? else {
+                    break;
+                };
+                let Some(key) =
+                    rotation::open_grant(team.id, u.device, &secret, *epoch, &previous, sealed)
+                else {
+                    continue;
+                };
+                let tx = u.store.write()?;
+                let team = team::add_epoch(&tx, &u.sealer, *epoch, &key)?;
+                tx.commit().map_err(crate::store::StoreError::from)?;
+                u.epoch = team.epoch;
+                installed += 1;
+            }
+            Ok(installed)
+        })
     }
 
     /// One sync round with the team's server: push, then pull until caught up. Safe to
@@ -408,6 +569,10 @@ impl Vault {
         let signer = self.signer()?;
         let peer = signer.server.clone();
         let mut round = SyncRound::default();
+        // Team keys first: deliver a rotation this vault made, take one made elsewhere
+        // (so this round's bundles are sealed under, and can be read with, the newest).
+        self.deliver_grants(&signer, transport)?;
+        round.new_keys = self.fetch_grants(&signer, transport)?;
         let check = || {
             if cancelled() {
                 Err(SyncError::Cancelled)

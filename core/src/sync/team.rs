@@ -168,11 +168,17 @@ struct InvitePayload {
     server: Option<String>,
     expires_ms: u64,
     issued_by: DeviceId,
+    /// The keys of the epochs before `epoch` (after key rotations), so that a new
+    /// member can read the team's history.
+    older: Vec<(u32, [u8; 32])>,
 }
 
 impl Drop for InvitePayload {
     fn drop(&mut self) {
         self.key.zeroize();
+        for (_, key) in &mut self.older {
+            key.zeroize();
+        }
     }
 }
 
@@ -236,6 +242,23 @@ fn store_key(
     let bytes = epoch.to_be_bytes();
     Store::put_team_key(conn, epoch, &sealer.wrap_key(key_place(&bytes), key)?)?;
     Ok(())
+}
+
+/// Adds the key of `epoch` (from a grant or an invite) and makes that epoch current if
+/// it is newer; returns the team as it now is.
+pub(crate) fn add_epoch(
+    conn: &Connection,
+    sealer: &Sealer,
+    epoch: u32,
+    key: &SecretKey,
+) -> Result<Team, SyncError> {
+    let mut team = load(conn, sealer)?.ok_or(SyncError::NoTeam)?;
+    store_key(conn, sealer, epoch, key)?;
+    if epoch > team.epoch {
+        team.epoch = epoch;
+        save(conn, sealer, &team)?;
+    }
+    Ok(team)
 }
 
 /// The team and its current key, or `NoTeam`.
@@ -326,6 +349,15 @@ impl Vault {
                 .hlc
                 .now_ms()
                 .saturating_add(u64::try_from(valid_for.as_millis()).unwrap_or(u64::MAX));
+            let conn = u.store.conn();
+            let mut older = Vec::new();
+            for epoch in Store::team_key_epochs(conn)? {
+                if epoch < team.epoch
+                    && let Some(old) = self::key(conn, &u.sealer, epoch)?
+                {
+                    older.push((epoch, *old.expose()));
+                }
+            }
             let payload = InvitePayload {
                 team: team.id,
                 name: team.name.clone(),
@@ -335,6 +367,7 @@ impl Vault {
                 server: team.server.clone(),
                 expires_ms,
                 issued_by: u.device,
+                older,
             };
             let plain = Zeroizing::new(
                 postcard::to_allocvec(&payload)
@@ -406,6 +439,13 @@ impl Vault {
                 .ok_or(SyncError::InvalidInvite("the key is malformed"))?;
             let tx = u.store.write()?;
             store_key(&tx, &u.sealer, payload.epoch, &key)?;
+            for (epoch, old) in &payload.older {
+                let old = SecretKey::from_slice(old)
+                    .ok_or(SyncError::InvalidInvite("a key is malformed"))?;
+                if *epoch < payload.epoch {
+                    store_key(&tx, &u.sealer, *epoch, &old)?;
+                }
+            }
             save(&tx, &u.sealer, &team)?;
             if team.server.is_some() {
                 let token = enrollment_token_from(&kek);

@@ -19,7 +19,7 @@ use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
-const MIGRATIONS: &[&str] = &[SCHEMA_1];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
 
 const SCHEMA_1: &str = "
 CREATE TABLE operator (
@@ -70,6 +70,19 @@ CREATE TABLE nonces (
 CREATE INDEX nonces_by_device_time ON nonces (device, used_ms);
 ";
 
+/// Key rotation: each device's X25519 key, and the new team keys sealed to it.
+const SCHEMA_2: &str = "
+ALTER TABLE devices ADD COLUMN kx_public BYTEA;
+CREATE TABLE grants (
+    device     BYTEA NOT NULL,
+    epoch      BIGINT NOT NULL,
+    team       BYTEA NOT NULL,
+    body       BYTEA NOT NULL,
+    created_ms BIGINT NOT NULL,
+    PRIMARY KEY (device, epoch)
+);
+";
+
 /// Taken while migrating, so server processes starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x5afe_4ee9;
 
@@ -112,7 +125,7 @@ fn key_of(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
         .map_err(|_| StorageError::Database("a stored key has the wrong length".into()))
 }
 
-const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms";
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public";
 
 fn device_from_row(row: &Row) -> Result<Device, StorageError> {
     let role: String = row.try_get(3).map_err(pg)?;
@@ -127,6 +140,11 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
             .try_get::<_, Option<i64>>(5)
             .map_err(pg)?
             .map(|t| t as u64),
+        kx_public: row
+            .try_get::<_, Option<Vec<u8>>>(6)
+            .map_err(pg)?
+            .map(key_of)
+            .transpose()?,
     })
 }
 
@@ -202,14 +220,15 @@ fn insert_device(
 ) -> Result<(), StorageError> {
     let added = tx
         .execute_typed(
-            "INSERT INTO devices (id, team, public_key, role, enrolled_ms)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             &[
                 (&&device.id[..], Type::BYTEA),
                 (&&device.team[..], Type::BYTEA),
                 (&&device.public_key[..], Type::BYTEA),
                 (&role.name(), Type::TEXT),
                 (&ms(device.enrolled_ms), Type::INT8),
+                (&device.kx_public.as_ref().map(|k| &k[..]), Type::BYTEA),
             ],
         )
         .map_err(pg)?;
@@ -576,6 +595,60 @@ impl Storage for PostgresStorage {
             .collect::<Result<_, StorageError>>()?;
         tx.commit().map_err(pg)?;
         Ok((out, more))
+    }
+
+    fn put_grants(
+        &self,
+        team: &Id,
+        epoch: u32,
+        grants: &[(Id, Vec<u8>)],
+        now_ms: u64,
+    ) -> Result<(), StorageError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        for (device, body) in grants {
+            let ours: bool = tx
+                .query_typed_one(
+                    "SELECT EXISTS (SELECT 1 FROM devices WHERE id = $1 AND team = $2)",
+                    &[(&&device[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
+                )
+                .map_err(pg)?
+                .try_get(0)
+                .map_err(pg)?;
+            if !ours {
+                return Err(StorageError::NotInTeam);
+            }
+            tx.execute_typed(
+                "INSERT INTO grants (device, epoch, team, body, created_ms)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[
+                    (&&device[..], Type::BYTEA),
+                    (&i64::from(epoch), Type::INT8),
+                    (&&team[..], Type::BYTEA),
+                    (body, Type::BYTEA),
+                    (&ms(now_ms), Type::INT8),
+                ],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)
+    }
+
+    fn grants(&self, device: &Id, after: u32) -> Result<Vec<(u32, Vec<u8>)>, StorageError> {
+        self.conn()?
+            .query_typed(
+                "SELECT epoch, body FROM grants WHERE device = $1 AND epoch > $2 ORDER BY epoch",
+                &[(&&device[..], Type::BYTEA), (&i64::from(after), Type::INT8)],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                let epoch: i64 = r.try_get(0).map_err(pg)?;
+                let epoch = u32::try_from(epoch)
+                    .map_err(|_| StorageError::Database("a stored epoch is out of range".into()))?;
+                Ok((epoch, r.try_get(1).map_err(pg)?))
+            })
+            .collect()
     }
 
     fn use_nonce(

@@ -21,7 +21,7 @@ pub struct SqliteStorage {
 
 /// The schema, one step per version, in order; `PRAGMA user_version` records how many
 /// steps a store has. A step is never edited once released: changes are new steps.
-const MIGRATIONS: &[&str] = &[SCHEMA_1];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
 
 const SCHEMA_1: &str = "
 CREATE TABLE IF NOT EXISTS operator (
@@ -70,6 +70,19 @@ CREATE TABLE IF NOT EXISTS nonces (
 CREATE INDEX IF NOT EXISTS nonces_by_time ON nonces (used_ms);
 ";
 
+/// Key rotation: each device's X25519 key, and the new team keys sealed to it.
+const SCHEMA_2: &str = "
+ALTER TABLE devices ADD COLUMN kx_public BLOB;
+CREATE TABLE grants (
+    device     BLOB NOT NULL,
+    epoch      INTEGER NOT NULL,
+    team       BLOB NOT NULL,
+    body       BLOB NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (device, epoch)
+);
+";
+
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
     Role::parse(name).ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))
 }
@@ -83,10 +96,11 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         role: role_of(&role)?,
         enrolled_ms: r.get::<_, i64>(4)? as u64,
         revoked_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
+        kx_public: r.get(6)?,
     })
 }
 
-const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms";
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public";
 
 impl SqliteStorage {
     /// Opens (creating) `server.sqlite` in `dir`.
@@ -136,14 +150,15 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
 
 fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), StorageError> {
     let added = conn.execute(
-        "INSERT INTO devices (id, team, public_key, role, enrolled_ms) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT DO NOTHING",
+        "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
         params![
             device.id,
             device.team,
             device.public_key,
             role.name(),
-            ms(device.enrolled_ms)
+            ms(device.enrolled_ms),
+            device.kx_public
         ],
     )?;
     if added == 0 {
@@ -408,6 +423,45 @@ impl Storage for SqliteStorage {
                 })?
                 .collect::<Result<_, _>>()?;
             Ok((out, more))
+        })
+    }
+
+    fn put_grants(
+        &self,
+        team: &Id,
+        epoch: u32,
+        grants: &[(Id, Vec<u8>)],
+        now_ms: u64,
+    ) -> Result<(), StorageError> {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (device, body) in grants {
+                let ours: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1 AND team = ?2)",
+                    params![device, team],
+                    |r| r.get(0),
+                )?;
+                if !ours {
+                    return Err(StorageError::NotInTeam);
+                }
+                tx.execute(
+                    "INSERT INTO grants (device, epoch, team, body, created_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    params![device, epoch, team, body, ms(now_ms)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn grants(&self, device: &Id, after: u32) -> Result<Vec<(u32, Vec<u8>)>, StorageError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT epoch, body FROM grants WHERE device = ?1 AND epoch > ?2 ORDER BY epoch",
+            )?;
+            let rows = stmt.query_map(params![device, after], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
