@@ -11,6 +11,7 @@ set -euo pipefail
 command=${1:-}
 dir=${2:-}
 [[ -n $command && -n $dir ]] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[[ $dir == /* ]] || dir="$PWD/$dir"
 
 bin=""
 if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
@@ -32,6 +33,9 @@ case $command in
 start)
     mkdir -p "$dir"
     [[ ${#as_owner[@]} == 0 ]] || chown postgres "$dir"
+    # initdb and pg_ctl return to the current directory, which the postgres user may
+    # not be allowed to enter (a checkout under /root): work from DIR.
+    cd "$dir"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
@@ -45,6 +49,7 @@ start)
     echo "postgres://postgres@127.0.0.1:$port"
     ;;
 stop)
+    cd /
     if [[ -f $dir/data/postmaster.pid ]]; then
         "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null || true
     fi

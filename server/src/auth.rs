@@ -48,7 +48,9 @@ pub fn parse_hex<const N: usize>(text: &str) -> Option<[u8; N]> {
 
 /// Hex digits (lower case, even length) to bytes.
 pub fn parse_hex_vec(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if !text.len().is_multiple_of(2)
+        || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return None;
     }
     (0..text.len() / 2)

@@ -137,6 +137,9 @@ pub async fn run(
     config: Config,
     started: impl FnOnce(SocketAddr, Option<Zeroizing<String>>),
 ) -> Result<(), ServerError> {
+    // Bound first: a busy port fails before the store is opened.
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
     let store = config.store.clone();
     let (storage, token) = tokio::task::spawn_blocking(move || {
         let storage = store.open()?;
@@ -145,18 +148,20 @@ pub async fn run(
     })
     .await
     .map_err(|_| ServerError::Storage(StorageError::Database("opening failed".into())))??;
+    // The store's blocking clients must also be dropped off the async workers (the
+    // PostgreSQL client runs its own runtime to close): this handle is the last one.
+    let last = storage.clone();
     let state = Arc::new(AppState {
         storage,
         limits: config.limits,
         rate: RateLimiter::default(),
         metrics: metrics::Metrics::default(),
     });
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     started(addr, token);
-    axum::serve(listener, router(state)).await?;
-    Ok(())
+    let served = axum::serve(listener, router(state)).await;
+    let _ = tokio::task::spawn_blocking(move || drop(last)).await;
+    Ok(served?)
 }
 
 /// Runs the server in the foreground as a command does: logs to stderr (structured, no

@@ -11,7 +11,7 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 /// How often each fault happens, in percent of requests, and the longest delay.
@@ -42,18 +42,30 @@ impl Faults {
 pub struct Counts {
     /// Requests relayed whole (duplicates counted once).
     pub relayed: u64,
-    /// Requests cut mid-body.
+    /// Requests cut mid-body after reaching the server.
     pub cut_requests: u64,
     /// Answers cut mid-body.
     pub cut_answers: u64,
-    /// Requests sent twice.
+    /// Requests that reached the server twice (the second copy carries the same nonce,
+    /// so the server refuses it as a replay; retries after cut answers exercise the
+    /// duplicate-batch path).
     pub duplicated: u64,
     /// Requests that found no server (it was down).
     pub unreachable: u64,
 }
 
+/// A push held at the server: forwarded whole, its answer not read until released.
+#[derive(Default)]
+struct Hold {
+    armed: bool,
+    holding: bool,
+    released: bool,
+}
+
 struct Shared {
     upstream: Mutex<SocketAddr>,
+    hold: Mutex<Hold>,
+    hold_changed: Condvar,
     faults: Mutex<Faults>,
     rng: AtomicU64,
     stop: AtomicBool,
@@ -82,6 +94,8 @@ impl FaultProxy {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             upstream: Mutex::new(upstream),
+            hold: Mutex::new(Hold::default()),
+            hold_changed: Condvar::new(),
             faults: Mutex::new(Faults::NONE),
             rng: AtomicU64::new(seed),
             stop: AtomicBool::new(false),
@@ -135,6 +149,33 @@ impl FaultProxy {
             duplicated: s.duplicated.load(Ordering::SeqCst),
             unreachable: s.unreachable.load(Ordering::SeqCst),
         }
+    }
+
+    /// Arms a hold: the next push (a `POST /v1/bundles`) is forwarded whole to the
+    /// server, without faults, and its answer is not read until [`FaultProxy::release`]:
+    /// a server killed meanwhile dies in the middle of that push.
+    pub fn hold_next_push(&self) {
+        *lock(&self.shared.hold) = Hold {
+            armed: true,
+            ..Hold::default()
+        };
+    }
+
+    /// Waits until the armed push has reached the server; false after `timeout`.
+    pub fn wait_until_held(&self, timeout: Duration) -> bool {
+        let hold = lock(&self.shared.hold);
+        let (hold, _) = self
+            .shared
+            .hold_changed
+            .wait_timeout_while(hold, timeout, |h| !h.holding)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        hold.holding
+    }
+
+    /// Lets the held push read its answer (from a server that may be gone).
+    pub fn release(&self) {
+        lock(&self.shared.hold).released = true;
+        self.shared.hold_changed.notify_all();
     }
 
     /// Exchanges under way now.
@@ -234,11 +275,20 @@ fn closing_head(lines: &[String]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Sends a whole request to the server and reads its whole answer.
-fn exchange(upstream: SocketAddr, request: &[u8]) -> Option<Vec<u8>> {
+/// Sends a whole request to the server and reads its whole answer; when `hold`, waits
+/// for the test's release between the two.
+fn exchange(shared: &Shared, upstream: SocketAddr, request: &[u8], hold: bool) -> Option<Vec<u8>> {
     let mut server = TcpStream::connect_timeout(&upstream, Duration::from_secs(5)).ok()?;
     server.set_read_timeout(Some(IO_TIMEOUT)).ok()?;
     server.write_all(request).ok()?;
+    if hold {
+        let mut state = lock(&shared.hold);
+        state.holding = true;
+        shared.hold_changed.notify_all();
+        let _ = shared
+            .hold_changed
+            .wait_timeout_while(state, IO_TIMEOUT, |h| !h.released);
+    }
     let (lines, body) = read_message(&mut server, true)?;
     let mut answer = closing_head(&lines);
     answer.extend_from_slice(&body);
@@ -255,32 +305,42 @@ fn relay(shared: &Shared, mut client: TcpStream) -> Option<()> {
     request.extend_from_slice(&body);
     delay(shared, faults.max_delay);
 
-    let dice = roll(shared, 100);
+    let is_push = lines
+        .first()
+        .is_some_and(|l| l.starts_with("POST /v1/bundles"));
+    let hold = is_push && {
+        let mut state = lock(&shared.hold);
+        std::mem::take(&mut state.armed)
+    };
+    let dice = if hold { 100 } else { roll(shared, 100) };
     if dice < faults.cut_request && !body.is_empty() {
         // The server gets the head and half the body, then the connection drops.
-        shared.cut_requests.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut server) = TcpStream::connect_timeout(&upstream, Duration::from_secs(5)) {
             let cut = request.len() - body.len() / 2;
-            let _ = server.write_all(&request[..cut]);
+            if server.write_all(&request[..cut]).is_ok() {
+                shared.cut_requests.fetch_add(1, Ordering::SeqCst);
+            }
             let _ = server.shutdown(Shutdown::Both);
         }
         return None;
     }
     let answer = if dice < faults.cut_request + faults.duplicate {
-        shared.duplicated.fetch_add(1, Ordering::SeqCst);
         // Both copies race; the client gets whichever answer the dice pick.
         let (first, second) = std::thread::scope(|s| {
-            let a = s.spawn(|| exchange(upstream, &request));
-            let b = s.spawn(|| exchange(upstream, &request));
+            let a = s.spawn(|| exchange(shared, upstream, &request, false));
+            let b = s.spawn(|| exchange(shared, upstream, &request, false));
             (a.join().ok().flatten(), b.join().ok().flatten())
         });
+        if first.is_some() && second.is_some() {
+            shared.duplicated.fetch_add(1, Ordering::SeqCst);
+        }
         if roll(shared, 2) == 0 {
             first.or(second)
         } else {
             second.or(first)
         }
     } else {
-        exchange(upstream, &request)
+        exchange(shared, upstream, &request, hold)
     };
     let Some(answer) = answer else {
         shared.unreachable.fetch_add(1, Ordering::SeqCst);

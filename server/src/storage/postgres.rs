@@ -105,7 +105,8 @@ fn pg(e: postgres::Error) -> StorageError {
             StorageError::Database(format!("postgres {}: {}", db.code().code(), db.message()))
         }
         None if e.is_closed() => StorageError::Database("postgres: connection closed".into()),
-        None => StorageError::Database("postgres: connection failed".into()),
+        // Not from the server: a row or type mismatch, I/O. These carry no values.
+        None => StorageError::Database(format!("postgres: {e}")),
     }
 }
 
@@ -156,15 +157,26 @@ impl PostgresStorage {
     ///
     /// Blocks: call it outside an async runtime's workers.
     pub fn connect(url: &str) -> Result<Self, StorageError> {
-        let config: postgres::Config = url.parse().map_err(|_| {
+        let mut config: postgres::Config = url.parse().map_err(|_| {
             StorageError::Database("the database URL is not a PostgreSQL URL".into())
         })?;
+        // A stalled link or a stuck transaction must not hold a team's lock forever.
+        let options = [
+            config.get_options().unwrap_or_default(),
+            "-c lock_timeout=10s -c statement_timeout=60s -c idle_in_transaction_session_timeout=60s",
+        ]
+        .join(" ");
+        config
+            .options(options.trim())
+            .connect_timeout(Duration::from_secs(10))
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(60));
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
-            .map_err(|_| StorageError::Database("postgres: cannot connect".into()))?;
+            .map_err(|e| StorageError::Database(format!("postgres: cannot connect: {e}")))?;
         let storage = Self { pool };
         storage.migrate()?;
         Ok(storage)
@@ -256,6 +268,15 @@ fn record_nonce(
         ],
     )
     .map_err(pg)?;
+    // Now and then, every device's old nonces (devices that went silent or were
+    // removed stop pruning their own).
+    if nonce[0] == 0 {
+        tx.execute_typed(
+            "DELETE FROM nonces WHERE used_ms < $1",
+            &[(&ms(forget_before_ms), Type::INT8)],
+        )
+        .map_err(pg)?;
+    }
     let added = tx
         .execute_typed(
             "INSERT INTO nonces (device, nonce, used_ms) VALUES ($1, $2, $3)
