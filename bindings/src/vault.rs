@@ -591,7 +591,9 @@ impl Vault {
             std::time::Duration::from_secs(valid_seconds),
         )?;
         if let Some(http) = http {
-            vault.offer_invite(&invite, &online::Foreign(http))?;
+            let offered = vault.offer_invite(&invite, &online::Foreign(http));
+            self.after_revocation(&offered);
+            offered?;
         }
         Ok(convert::invite(invite))
     }
@@ -672,12 +674,9 @@ impl Vault {
         &self,
         http: Arc<dyn HttpClient>,
     ) -> Result<Vec<ServerDevice>, SafekeepError> {
-        Ok(self
-            .core()?
-            .server_devices(&online::Foreign(http))?
-            .into_iter()
-            .map(online::server_device)
-            .collect())
+        let listed = self.core()?.server_devices(&online::Foreign(http));
+        self.after_revocation(&listed);
+        Ok(listed?.into_iter().map(online::server_device).collect())
     }
 
     /// Removes a device (a lost or seized phone, a member who left) from the team on

@@ -633,8 +633,27 @@ fn several_servers_over_one_postgres_database_act_as_one() {
         .collect();
 
     // Concurrent pushes, each device alternating between the two processes; every
-    // push is also retried through the other process.
+    // push is also retried through the other process. Meanwhile the coordinator pulls
+    // through both: every answer continues exactly where the last one ended (a later
+    // bundle is never visible before an earlier one).
     let pushed: Vec<(u64, Vec<u8>)> = std::thread::scope(|scope| {
+        let (ra, rb, rc) = (&a, &b, &coordinator);
+        scope.spawn(move || {
+            let mut after = 0u64;
+            let mut turn = 0;
+            while after < 80 {
+                let server = if turn % 2 == 0 { ra } else { rb };
+                turn += 1;
+                let pq = format!("/v1/bundles?after={after}&max_bytes=4096");
+                let answer = signed(server, rc, "GET", &pq, b"");
+                assert_eq!(answer.status, 200);
+                for (seq, _) in frames(&answer.body) {
+                    assert_eq!(seq, after + 1, "pulled in order without a gap");
+                    after = seq;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
         let handles: Vec<_> = devices
             .iter()
             .enumerate()

@@ -95,7 +95,8 @@ fun threeDevicesSyncThroughARealServerAndARemovedPhoneIsWiped() = runBlocking {
         val coordinator = SafekeepVault.create(vaultFolder(), "coordinator pass".toCharArray(), FAST_SETTINGS).first
         coordinator.createTeam("Sundarbans shelters", server.url)
         val refused = thrown<SafekeepException.ServerRefused> { runBlocking { coordinator.registerTeam(http, "skop_wrong") } }
-        ensure(refused.status.toInt() == 401) { "a wrong operator token: $refused" }
+        // The 401's JSON body reaches the core: its code, not just the status.
+        ensure(refused.status.toInt() == 401 && refused.code == "unauthenticated") { "a wrong operator token: $refused" }
         coordinator.registerTeam(http, server.token)
 
         suspend fun member(role: TeamRole): Pair<SafekeepVault, File> {

@@ -239,7 +239,11 @@ class SafekeepVault private constructor(
             val cancel = SyncCancel()
             val listener = onProgress?.let { report ->
                 object : SyncListener {
-                    override fun progress(phase: SyncPhase, bundles: ULong) = report(phase, bundles.toLong())
+                    override fun progress(phase: SyncPhase, bundles: ULong) {
+                        // A failing callback must not fail the round (it would cross
+                        // into Rust as an unexpected error).
+                        runCatching { report(phase, bundles.toLong()) }
+                    }
                 }
             }
             val round = async(io) {

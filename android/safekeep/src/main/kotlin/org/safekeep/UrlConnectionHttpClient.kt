@@ -37,22 +37,46 @@ class UrlConnectionHttpClient(
             connection.useCaches = false
             for (header in request.headers) connection.setRequestProperty(header.name, header.value)
             if (request.method != "GET") {
+                // Buffered, not streaming mode: in streaming mode the JVM's client throws
+                // on a 401 before its body (the core needs the error code: stale,
+                // replayed) can be read. Bodies are at most a few MiB.
                 connection.doOutput = true
-                connection.setFixedLengthStreamingMode(request.body.size)
                 connection.outputStream.use { it.write(request.body) }
             }
             val status = connection.responseCode
+            if (status !in 100..599) throw IOException("not an HTTP answer")
             // A 4xx or 5xx is an answer: the core reads its JSON error.
             val stream = if (status >= 400) connection.errorStream else connection.inputStream
-            val body = stream?.use { it.readBytes() } ?: ByteArray(0)
+            val body = stream?.use { readAtMost(it, MAX_ANSWER_BYTES) } ?: ByteArray(0)
             val headers = connection.headerFields
                 .filterKeys { it != null }
                 .flatMap { (name, values) -> values.map { HttpHeader(name.lowercase(), it) } }
+            // The connection stays open for the next request (keep-alive saves a TLS
+            // handshake per request on a slow link); closed only after a failure.
             return HttpResponse(status.toUShort(), headers, body)
-        } catch (e: IOException) {
-            throw HttpException.Network("${request.method}: ${e.javaClass.simpleName}")
-        } finally {
+        } catch (e: HttpException) {
             connection.disconnect()
+            throw e
+        } catch (e: Exception) {
+            connection.disconnect()
+            // The class only: messages can hold the URL.
+            throw HttpException.Network("${request.method}: ${e.javaClass.simpleName}")
+        }
+    }
+
+    private companion object {
+        /** Answers are at most 8 MiB (the server's pull budget) and a little framing. */
+        const val MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+        fun readAtMost(stream: java.io.InputStream, limit: Int): ByteArray {
+            val out = java.io.ByteArrayOutputStream()
+            val buffer = ByteArray(64 * 1024)
+            while (true) {
+                val n = stream.read(buffer)
+                if (n < 0) return out.toByteArray()
+                if (out.size() + n > limit) throw IOException("answer too large")
+                out.write(buffer, 0, n)
+            }
         }
     }
 }
