@@ -543,8 +543,10 @@ pub async fn put_grants(
             .ok_or(ApiError::bad_request("bad grant"))?;
         let storage = state.storage.clone();
         let count = grants.len();
-        blocking(move || Ok(storage.put_grants(&device.team, request.epoch, &grants, now_ms())?))
-            .await?;
+        blocking(move || {
+            Ok(storage.put_grants(&device.team, &device.id, request.epoch, &grants, now_ms())?)
+        })
+        .await?;
         Ok((StatusCode::CREATED, Json(json!({ "stored": count }))).into_response())
     }
     .await;

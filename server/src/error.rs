@@ -68,6 +68,11 @@ impl From<StorageError> for ApiError {
             StorageError::TokenExists => {
                 ApiError::conflict("this enrollment token is already registered")
             }
+            StorageError::EpochTaken => ApiError::new(
+                StatusCode::CONFLICT,
+                "epoch_taken",
+                "another coordinator already started this key epoch",
+            ),
             StorageError::NotInTeam => ApiError::not_found("no such device in this team"),
             StorageError::Revoked => crate::auth::REVOKED,
             StorageError::Replayed => crate::auth::REPLAYED,

@@ -120,6 +120,9 @@ pub enum StorageError {
     /// A device named in a request is not in the requester's team.
     #[error("no such device in this team")]
     NotInTeam,
+    /// Another coordinator already started this key epoch.
+    #[error("another coordinator already started this key epoch")]
+    EpochTaken,
     /// The database failed.
     #[error("storage failed: {0}")]
     Database(String),
@@ -185,11 +188,14 @@ pub trait Storage: Send + Sync + 'static {
         max_bytes: usize,
     ) -> Result<(Vec<StoredBundle>, bool), StorageError>;
     /// Stores the sealed grants of key epoch `epoch` for devices of `team`, all or
-    /// none (`NotInTeam` when one is not the team's). A grant already stored for a
-    /// (device, epoch) is kept: the first delivery wins.
+    /// none (`NotInTeam` when one is not the team's). The first coordinator to deliver
+    /// an epoch owns it: another `author` is refused (`EpochTaken`), so a team never
+    /// has two keys for one epoch. A grant already stored for a (device, epoch) is
+    /// kept.
     fn put_grants(
         &self,
         team: &Id,
+        author: &Id,
         epoch: u32,
         grants: &[(Id, Vec<u8>)],
         now_ms: u64,

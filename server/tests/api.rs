@@ -597,6 +597,13 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Back
         201
     );
     assert_eq!(mine(&aftercare, 1), json!([{"epoch": 2, "sealed": "a1b2"}]));
+    // Another coordinator cannot deliver a second key for the same epoch.
+    let deputy = enroll(&server, &team, &coordinator, "coordinator");
+    let second = signed(&server, &deputy, "POST", "/v1/grants", again.as_bytes());
+    assert_eq!(
+        (second.status, second.code().as_str()),
+        (409, "epoch_taken")
+    );
     assert_eq!(mine(&aftercare, 2), json!([]), "only newer epochs");
     assert_eq!(mine(&coordinator, 1), json!([]), "only one's own grants");
     // The revoked device gets no grant, only the wipe instruction.

@@ -304,6 +304,44 @@ fn three_devices_on(root: &Path, store: Store) {
     );
     assert_eq!(newcomer.summary().unwrap(), coordinator.summary().unwrap());
 
+    // Two coordinators remove the same phone at once. The deputy, not synced since,
+    // starts epoch 3 as well, finds it taken, takes the coordinator's key for it and
+    // moves on to epoch 4: one key per epoch, and everyone ends on the same one.
+    let deputy = join(&coordinator, &root.join("deputy"), Role::Coordinator);
+    sync(&deputy);
+    let lost = newcomer.device_id().unwrap();
+    assert_eq!(coordinator.revoke_device(lost, &t).unwrap(), 3);
+    assert_eq!(deputy.revoke_device(lost, &t).unwrap(), 4);
+    for vault in [&field, &coordinator, &deputy] {
+        sync(vault);
+        assert_eq!(vault.team().unwrap().unwrap().epoch, 4);
+    }
+    let mut notes = Vec::new();
+    for (n, vault) in [&field, &coordinator, &deputy].into_iter().enumerate() {
+        let note = format!("visit {n} after the second removal");
+        vault.append(later, "followups", text(&note)).unwrap();
+        notes.push(note);
+    }
+    for vault in [&field, &coordinator, &deputy, &field, &coordinator] {
+        let round = sync(vault);
+        assert_eq!(round.refused, 0, "every bundle opens");
+    }
+    for vault in [&field, &coordinator, &deputy] {
+        assert_eq!(vault.summary().unwrap(), coordinator.summary().unwrap());
+        let got: Vec<_> = vault.get(later).unwrap().logs["followups"]
+            .iter()
+            .map(|(_, v)| v.clone())
+            .collect();
+        assert_eq!(got.len(), 3);
+        for note in &notes {
+            assert!(got.contains(&text(note)));
+        }
+    }
+    assert!(matches!(
+        newcomer.sync_online(&t, &mut |_, _| {}, &|| false),
+        Err(SyncError::Revoked)
+    ));
+
     // Nothing the devices wrote is readable on the server: its files, its database
     // tables and its log.
     drop(server);

@@ -405,9 +405,9 @@ impl Vault {
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
         let sent = signer.send(transport, "POST", &path, Vec::new());
         self.wiping(sent)?;
-        let epoch = self.rotate_team_key()?;
+        self.rotate_team_key()?;
         self.wiping(self.deliver_grants(&signer, transport))?;
-        Ok(epoch)
+        Ok(self.team()?.ok_or(SyncError::NoTeam)?.epoch)
     }
 
     /// Starts a new key epoch with a fresh random key (coordinator), marked for
@@ -441,20 +441,29 @@ impl Vault {
 
     /// Seals each undelivered epoch's key to every other enrolled, unrevoked device
     /// and leaves the grants with the server; then forgets that they are pending.
+    ///
+    /// When another coordinator started the same epoch first (`epoch_taken`: two
+    /// removals at once), this vault takes that coordinator's key for the epoch
+    /// (nothing was sealed under its own yet: delivery comes before any push) and
+    /// rotates once more, since the other rotation may still include the device this
+    /// one removed. The team never holds two keys for one epoch.
     fn deliver_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<(), SyncError> {
-        let Some(from) = self
-            .meta(GRANTS_PENDING)?
-            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
-            .map(u32::from_be_bytes)
-        else {
+        let Some(mut epoch) = self.grants_pending()? else {
             return Ok(());
         };
         let devices = self.server_devices(transport)?;
-        let (team, current) = self.with_unlocked(SyncError::Locked, |u| {
-            let (team, _) = team::current(u)?;
-            Ok((team.id, team.epoch))
-        })?;
-        for epoch in from.max(2)..=current {
+        loop {
+            let (team, current) = self.with_unlocked(SyncError::Locked, |u| {
+                let (team, _) = team::current(u)?;
+                Ok((team.id, team.epoch))
+            })?;
+            if epoch > current {
+                break;
+            }
+            if epoch < 2 {
+                epoch = 2;
+                continue;
+            }
             let grants = self.with_unlocked(SyncError::Locked, |u| {
                 let conn = u.store.conn();
                 let key =
@@ -473,23 +482,76 @@ impl Vault {
                     .collect::<Result<Vec<_>, SyncError>>()
             })?;
             let body = json!({ "epoch": epoch, "grants": grants });
-            signer.send(
+            match signer.send(
                 transport,
                 "POST",
                 "/v1/grants",
                 body.to_string().into_bytes(),
-            )?;
+            ) {
+                Ok(_) => {}
+                Err(SyncError::Server { status: 409, code }) if code == "epoch_taken" => {
+                    self.adopt_epoch(signer, transport, epoch)?;
+                    if epoch == current {
+                        self.rotate_team_key()?;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+            epoch += 1;
+            self.set_meta(GRANTS_PENDING, &epoch.to_be_bytes())?;
         }
         self.delete_meta(GRANTS_PENDING)?;
         Ok(())
     }
 
-    /// Installs the new team keys the server holds for this device (after a
-    /// coordinator removed another device), oldest first; returns how many. A grant
-    /// that does not open (forged, damaged) is ignored.
-    fn fetch_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<u32, SyncError> {
-        let current = self.team()?.ok_or(SyncError::NoTeam)?.epoch;
-        let pq = format!("/v1/grants?after={current}");
+    fn grants_pending(&self) -> Result<Option<u32>, SyncError> {
+        Ok(self
+            .meta(GRANTS_PENDING)?
+            .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+            .map(u32::from_be_bytes))
+    }
+
+    /// Replaces this vault's key of `epoch` with the one another coordinator delivered
+    /// for it (sealed to this device).
+    fn adopt_epoch(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        epoch: u32,
+    ) -> Result<(), SyncError> {
+        let taken = || SyncError::Server {
+            status: 409,
+            code: "epoch_taken".into(),
+        };
+        let grants = self.grants_after(signer, transport, epoch - 1)?;
+        let sealed = grants
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, g)| g)
+            .ok_or_else(taken)?;
+        self.with_unlocked(SyncError::Locked, |u| {
+            let secret = rotation::kx_secret(u)?;
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            let previous =
+                team::key(conn, &u.sealer, epoch - 1)?.ok_or(SyncError::UnknownEpoch(epoch - 1))?;
+            let key = rotation::open_grant(team.id, u.device, &secret, epoch, &previous, sealed)
+                .ok_or_else(taken)?;
+            let tx = u.store.write()?;
+            team::add_epoch(&tx, &u.sealer, epoch, &key)?;
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            Ok(())
+        })
+    }
+
+    /// The grants the server holds for this device above `after`, by epoch.
+    fn grants_after(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        after: u32,
+    ) -> Result<Vec<(u32, Vec<u8>)>, SyncError> {
+        let pq = format!("/v1/grants?after={after}");
         let response = signer.send(transport, "GET", &pq, Vec::new())?;
         let unreadable = || SyncError::Server {
             status: response.status,
@@ -508,6 +570,15 @@ impl Vault {
             .collect::<Option<Vec<_>>>()
             .ok_or_else(unreadable)?;
         grants.sort_by_key(|(epoch, _)| *epoch);
+        Ok(grants)
+    }
+
+    /// Installs the new team keys the server holds for this device (after a
+    /// coordinator removed another device), oldest first; returns how many. A grant
+    /// that does not open (forged, damaged) is ignored.
+    fn fetch_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<u32, SyncError> {
+        let current = self.team()?.ok_or(SyncError::NoTeam)?.epoch;
+        let grants = self.grants_after(signer, transport, current)?;
         self.with_unlocked(SyncError::Locked, |u| {
             let secret = rotation::kx_secret(u)?;
             let mut installed = 0;

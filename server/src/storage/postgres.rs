@@ -81,6 +81,12 @@ CREATE TABLE grants (
     created_ms BIGINT NOT NULL,
     PRIMARY KEY (device, epoch)
 );
+CREATE TABLE epochs (
+    team   BYTEA NOT NULL,
+    epoch  BIGINT NOT NULL,
+    author BYTEA NOT NULL,
+    PRIMARY KEY (team, epoch)
+);
 ";
 
 /// Taken while migrating, so server processes starting together migrate once.
@@ -621,12 +627,35 @@ impl Storage for PostgresStorage {
     fn put_grants(
         &self,
         team: &Id,
+        author: &Id,
         epoch: u32,
         grants: &[(Id, Vec<u8>)],
         now_ms: u64,
     ) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(pg)?;
+        // Of two coordinators delivering one epoch at once, the second waits on the
+        // first's row and then finds it owned.
+        tx.execute_typed(
+            "INSERT INTO epochs (team, epoch, author) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[
+                (&&team[..], Type::BYTEA),
+                (&i64::from(epoch), Type::INT8),
+                (&&author[..], Type::BYTEA),
+            ],
+        )
+        .map_err(pg)?;
+        let owner: Vec<u8> = tx
+            .query_typed_one(
+                "SELECT author FROM epochs WHERE team = $1 AND epoch = $2",
+                &[(&&team[..], Type::BYTEA), (&i64::from(epoch), Type::INT8)],
+            )
+            .map_err(pg)?
+            .try_get(0)
+            .map_err(pg)?;
+        if owner != author {
+            return Err(StorageError::EpochTaken);
+        }
         for (device, body) in grants {
             let ours: bool = tx
                 .query_typed_one(

@@ -81,6 +81,12 @@ CREATE TABLE grants (
     created_ms INTEGER NOT NULL,
     PRIMARY KEY (device, epoch)
 );
+CREATE TABLE epochs (
+    team   BLOB NOT NULL,
+    epoch  INTEGER NOT NULL,
+    author BLOB NOT NULL,
+    PRIMARY KEY (team, epoch)
+);
 ";
 
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
@@ -429,12 +435,25 @@ impl Storage for SqliteStorage {
     fn put_grants(
         &self,
         team: &Id,
+        author: &Id,
         epoch: u32,
         grants: &[(Id, Vec<u8>)],
         now_ms: u64,
     ) -> Result<(), StorageError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT INTO epochs (team, epoch, author) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![team, epoch, author],
+            )?;
+            let owner: Vec<u8> = tx.query_row(
+                "SELECT author FROM epochs WHERE team = ?1 AND epoch = ?2",
+                params![team, epoch],
+                |r| r.get(0),
+            )?;
+            if owner != author {
+                return Err(StorageError::EpochTaken);
+            }
             for (device, body) in grants {
                 let ours: bool = tx.query_row(
                     "SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1 AND team = ?2)",
