@@ -27,6 +27,9 @@ use crate::vault::{Unlocked, Vault};
 const DEVICE_KEY: &str = "device_key";
 /// Meta key of the first key epoch whose grants have not reached the server yet.
 const GRANTS_PENDING: &str = "grants_pending";
+/// Meta key of the devices this vault removed (16-byte ids, concatenated): never sent
+/// a new key, whatever the server lists.
+const REVOKED_HERE: &str = "revoked_devices";
 /// Meta keys of the pull cursor and the outbox, per server (a cursor is a place in one
 /// server's order, meaningless on another).
 fn per_server(what: &str, server: &str) -> String {
@@ -405,6 +408,11 @@ impl Vault {
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
         let sent = signer.send(transport, "POST", &path, Vec::new());
         self.wiping(sent)?;
+        let mut removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
+        if !removed.chunks(16).any(|id| id == device.as_bytes()) {
+            removed.extend_from_slice(device.as_bytes());
+            self.set_meta(REVOKED_HERE, &removed)?;
+        }
         self.rotate_team_key()?;
         self.wiping(self.deliver_grants(&signer, transport))?;
         Ok(self.team()?.ok_or(SyncError::NoTeam)?.epoch)
@@ -452,6 +460,7 @@ impl Vault {
             return Ok(());
         };
         let devices = self.server_devices(transport)?;
+        let removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
         loop {
             let (team, current) = self.with_unlocked(SyncError::Locked, |u| {
                 let (team, _) = team::current(u)?;
@@ -473,11 +482,20 @@ impl Vault {
                 devices
                     .iter()
                     .filter(|d| d.revoked_ms.is_none() && d.device != u.device)
+                    // The server's list is not trusted to have kept a removed device out.
+                    .filter(|d| !removed.chunks(16).any(|id| id == d.device.as_bytes()))
                     .filter_map(|d| Some((d.device, d.kx_public?)))
-                    .map(|(device, kx)| {
-                        let sealed =
-                            rotation::seal_grant(team, device, &kx, epoch, &key, &previous)?;
-                        Ok(json!({ "device": hex(device.as_bytes()), "sealed": hex(&sealed) }))
+                    .filter_map(|(device, kx)| {
+                        match rotation::seal_grant(team, device, &kx, epoch, &key, &previous) {
+                            Ok(sealed) => Some(Ok(json!({
+                                "device": hex(device.as_bytes()),
+                                "sealed": hex(&sealed),
+                            }))),
+                            // An unusable key-exchange key: that device needs a new
+                            // invite; it must not block the others' key.
+                            Err(SyncError::InvalidInput(_)) => None,
+                            Err(e) => Some(Err(e)),
+                        }
                     })
                     .collect::<Result<Vec<_>, SyncError>>()
             })?;
@@ -500,8 +518,19 @@ impl Vault {
             epoch += 1;
             self.set_meta(GRANTS_PENDING, &epoch.to_be_bytes())?;
         }
-        self.delete_meta(GRANTS_PENDING)?;
-        Ok(())
+        // Forgotten only if no rotation happened meanwhile (a removal from another
+        // thread): that one's epoch is still to deliver.
+        self.with_unlocked(SyncError::Locked, |u| {
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            let pending = Store::meta(conn, GRANTS_PENDING)?
+                .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+                .map(u32::from_be_bytes);
+            if pending.is_some_and(|p| p > team.epoch) {
+                Store::delete_meta(conn, GRANTS_PENDING)?;
+            }
+            Ok(())
+        })
     }
 
     fn grants_pending(&self) -> Result<Option<u32>, SyncError> {
