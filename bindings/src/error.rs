@@ -155,6 +155,14 @@ pub enum SafekeepError {
         /// The server's error code.
         code: String,
     },
+    /// The server answered what only a compromised server would (it changed a
+    /// device's key-exchange key): nothing was sent. Tell the team's administrator;
+    /// do not retry until the server is checked.
+    #[error("the server cannot be trusted: {detail}")]
+    ServerUntrusted {
+        /// What it did.
+        detail: String,
+    },
     /// No answer from the server (no signal, a cut, a timeout): try again later.
     #[error("network: {detail}")]
     Network {
@@ -319,6 +327,7 @@ impl From<SyncError> for SafekeepError {
             SyncError::Revoked => SafekeepError::Revoked,
             SyncError::Server { status, code } => SafekeepError::ServerRefused { status, code },
             SyncError::Transport(_) => SafekeepError::Network { detail },
+            SyncError::KeyChanged => SafekeepError::ServerUntrusted { detail },
             SyncError::Record(e) => e.into(),
             SyncError::Store(StoreError::Corrupt(_)) => SafekeepError::Corrupt { detail },
             SyncError::Store(_) => SafekeepError::Storage { detail },

@@ -495,7 +495,10 @@ impl From<SyncError> for Failure {
             SyncError::ConflictNotFound | SyncError::UnknownValue(_) => 4,
             SyncError::ConflictChanged => CONFLICT_CHANGED,
             SyncError::Revoked => REVOKED,
-            SyncError::Server { .. } | SyncError::Transport(_) | SyncError::NoServer => SERVER,
+            SyncError::Server { .. }
+            | SyncError::Transport(_)
+            | SyncError::NoServer
+            | SyncError::KeyChanged => SERVER,
             SyncError::Store(safekeep_core::store::StoreError::Corrupt(_)) => 6,
             _ => 1,
         };

@@ -165,9 +165,17 @@ struct NewTeam {
     /// The device's X25519 key for key rotation (hex); absent from older devices.
     #[serde(default)]
     kx_public: Option<String>,
+    /// The team key epoch the coordinator holds.
+    #[serde(default = "first_epoch")]
+    epoch: u32,
 }
 
-fn device_json(d: &Device) -> JsonValue {
+fn first_epoch() -> u32 {
+    1
+}
+
+/// A device as listed; `lacks` are the key epochs a coordinator still owes it.
+fn device_json(d: &Device, lacks: &[u32]) -> JsonValue {
     json!({
         "device": hex(&d.id),
         "team": hex(&d.team),
@@ -175,14 +183,37 @@ fn device_json(d: &Device) -> JsonValue {
         "enrolled_ms": d.enrolled_ms,
         "revoked_ms": d.revoked_ms,
         "kx_public": d.kx_public.as_ref().map(|k| hex(k)),
+        "joined_epoch": d.joined_epoch,
+        "lacks": lacks,
     })
 }
 
-/// An optional X25519 public key given in hex.
+/// An optional X25519 public key given in hex. A key of small order (which would give
+/// every sender the same shared secret) is refused, so a grant sealed to a listed key
+/// is always sealed to a secret only its device holds.
 fn kx_key(given: Option<&str>) -> Result<Option<[u8; 32]>, ApiError> {
-    given
-        .map(|k| parse_hex::<32>(k).ok_or(ApiError::bad_request("bad key-exchange key")))
-        .transpose()
+    let Some(given) = given else {
+        return Ok(None);
+    };
+    let key = parse_hex::<32>(given).ok_or(ApiError::bad_request("bad key-exchange key"))?;
+    // Any clamped scalar is a multiple of the cofactor: the product is the identity
+    // exactly when the point has small order.
+    let probe = x25519_dalek::StaticSecret::from([0x5a; 32]);
+    if !probe
+        .diffie_hellman(&x25519_dalek::PublicKey::from(key))
+        .was_contributory()
+    {
+        return Err(ApiError::bad_request("the key-exchange key is of small order"));
+    }
+    Ok(Some(key))
+}
+
+/// A key epoch given by a device: the first is 1.
+fn epoch_given(epoch: u32) -> Result<u32, ApiError> {
+    if epoch == 0 {
+        return Err(ApiError::bad_request("key epochs start at 1"));
+    }
+    Ok(epoch)
 }
 
 /// `POST /v1/teams`: the operator registers a team and its coordinator's device.
@@ -206,6 +237,7 @@ pub async fn create_team(
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
         let kx_public = kx_key(request.kx_public.as_deref())?;
+        let joined_epoch = epoch_given(request.epoch)?;
         if ed25519_dalek::VerifyingKey::from_bytes(&public_key).is_err() {
             return Err(ApiError::bad_request(
                 "the public key is not an Ed25519 key",
@@ -228,12 +260,13 @@ pub async fn create_team(
                 enrolled_ms: now_ms(),
                 revoked_ms: None,
                 kx_public,
+                joined_epoch,
             };
             storage.create_team(&team, &device)?;
             Ok(device)
         })
         .await?;
-        Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
+        Ok((StatusCode::CREATED, Json(device_json(&device, &[]))).into_response())
     }
     .await;
     counted(&state, "teams", result)
@@ -291,6 +324,9 @@ struct Enroll {
     /// The device's X25519 key for key rotation (hex); absent from older devices.
     #[serde(default)]
     kx_public: Option<String>,
+    /// The newest team key epoch its invite carried: later epochs are owed to it.
+    #[serde(default = "first_epoch")]
+    epoch: u32,
 }
 
 /// `POST /v1/enroll`: a new device joins with an enrollment token, signing the request
@@ -309,6 +345,7 @@ pub async fn enroll(
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
         let kx_public = kx_key(request.kx_public.as_deref())?;
+        let joined_epoch = epoch_given(request.epoch)?;
         let token_hash = protocol::token_hash(request.token.trim().as_bytes());
         let (pq, method) = (path_and_query(&uri).to_owned(), method.as_str().to_owned());
         let limits = state.limits;
@@ -339,11 +376,12 @@ pub async fn enroll(
                 enrolled_ms: now,
                 revoked_ms: None,
                 kx_public,
+                joined_epoch,
             };
             Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })
         .await?;
-        Ok((StatusCode::CREATED, Json(device_json(&device))).into_response())
+        Ok((StatusCode::CREATED, Json(device_json(&device, &[]))).into_response())
     }
     .await;
     counted(&state, "enroll", result)
@@ -453,11 +491,25 @@ pub async fn devices(
         let device = signed_device(&state, &method, &uri, &headers, &Bytes::new()).await?;
         coordinator(&device)?;
         let storage = state.storage.clone();
-        let list = blocking(move || Ok(storage.devices(&device.team)?)).await?;
-        Ok(
-            Json(json!({ "devices": list.iter().map(device_json).collect::<Vec<_>>() }))
-                .into_response(),
-        )
+        let (list, lacking) = blocking(move || {
+            Ok((
+                storage.devices(&device.team)?,
+                storage.lacking_grants(&device.team)?,
+            ))
+        })
+        .await?;
+        let listed = list
+            .iter()
+            .map(|d| {
+                let lacks: Vec<u32> = lacking
+                    .iter()
+                    .filter(|(id, _)| *id == d.id)
+                    .map(|(_, epoch)| *epoch)
+                    .collect();
+                device_json(d, &lacks)
+            })
+            .collect::<Vec<_>>();
+        Ok(Json(json!({ "devices": listed })).into_response())
     }
     .await;
     counted(&state, "devices", result)
@@ -507,6 +559,9 @@ struct GrantIn {
 struct Grants {
     epoch: u32,
     grants: Vec<GrantIn>,
+    /// Grants of an epoch already started, for devices that joined before it.
+    #[serde(default)]
+    top_up: bool,
 }
 
 /// At most this many grants in one request (one per device of a team).
@@ -544,7 +599,14 @@ pub async fn put_grants(
         let storage = state.storage.clone();
         let count = grants.len();
         blocking(move || {
-            Ok(storage.put_grants(&device.team, &device.id, request.epoch, &grants, now_ms())?)
+            Ok(storage.put_grants(
+                &device.team,
+                &device.id,
+                request.epoch,
+                &grants,
+                request.top_up,
+                now_ms(),
+            )?)
         })
         .await?;
         Ok((StatusCode::CREATED, Json(json!({ "stored": count }))).into_response())

@@ -74,6 +74,17 @@ impl From<StorageError> for ApiError {
                 "another coordinator already started this key epoch",
             ),
             StorageError::NotInTeam => ApiError::not_found("no such device in this team"),
+            StorageError::EpochOutOfOrder => ApiError::new(
+                StatusCode::CONFLICT,
+                "epoch_out_of_order",
+                "a new key epoch must follow the team's newest epoch",
+            ),
+            StorageError::GrantsIncomplete => ApiError::new(
+                StatusCode::CONFLICT,
+                "grants_incomplete",
+                "the new key epoch leaves out an enrolled device; list the devices again",
+            ),
+            StorageError::NoSuchEpoch => ApiError::not_found("no such key epoch"),
             StorageError::Revoked => crate::auth::REVOKED,
             StorageError::Replayed => crate::auth::REPLAYED,
             StorageError::BatchReused => {

@@ -63,7 +63,9 @@ pub struct Device {
     /// When it was revoked, if it was.
     pub revoked_ms: Option<u64>,
     /// Its X25519 public key, to which coordinators seal new team keys (key rotation).
-    pub kx_public: Option<[u8; 32]>,
+    pub kx_public: Option<[u8; 32]>,    /// The team key epoch it joined with (its invite carried the keys up to it):
+    /// coordinators owe it the grants of every later epoch.
+    pub joined_epoch: u32,
 }
 
 /// A stored bundle, as pulled.
@@ -123,6 +125,15 @@ pub enum StorageError {
     /// Another coordinator already started this key epoch.
     #[error("another coordinator already started this key epoch")]
     EpochTaken,
+    /// A new key epoch must follow the team's newest one.
+    #[error("a new key epoch must follow the team's newest epoch")]
+    EpochOutOfOrder,
+    /// A new key epoch must reach every enrolled, unrevoked device of the team.
+    #[error("the new key epoch leaves out an enrolled device")]
+    GrantsIncomplete,
+    /// Grants added to an epoch no coordinator started.
+    #[error("no such key epoch")]
+    NoSuchEpoch,
     /// The database failed.
     #[error("storage failed: {0}")]
     Database(String),
@@ -188,18 +199,34 @@ pub trait Storage: Send + Sync + 'static {
         max_bytes: usize,
     ) -> Result<(Vec<StoredBundle>, bool), StorageError>;
     /// Stores the sealed grants of key epoch `epoch` for devices of `team`, all or
-    /// none (`NotInTeam` when one is not the team's). The first coordinator to deliver
-    /// an epoch owns it: another `author` is refused (`EpochTaken`), so a team never
-    /// has two keys for one epoch. A grant already stored for a (device, epoch) is
-    /// kept.
+    /// none (`NotInTeam` when one is not the team's), from `author`, who must not be
+    /// revoked (checked in the same transaction, so it is ordered against a
+    /// revocation).
+    ///
+    /// Starting an epoch (`top_up` false): the first coordinator to deliver an epoch
+    /// owns it and another `author` is refused (`EpochTaken`), so a team never has two
+    /// keys for one epoch. A new epoch must be the team's newest plus one
+    /// (`EpochOutOfOrder`: nobody can claim epochs ahead) and carry a grant for every
+    /// enrolled, unrevoked device with a key-exchange key other than the author
+    /// (`GrantsIncomplete`). Its owner may deliver again.
+    ///
+    /// Topping up (`top_up` true): grants of an epoch already started, for devices
+    /// that joined before it and lack one (`NoSuchEpoch` when it was not started).
+    ///
+    /// A grant already stored for a (device, epoch) is kept.
     fn put_grants(
         &self,
         team: &Id,
         author: &Id,
         epoch: u32,
         grants: &[(Id, Vec<u8>)],
+        top_up: bool,
         now_ms: u64,
     ) -> Result<(), StorageError>;
+    /// The (device, epoch) pairs for which a grant is owed: unrevoked devices of
+    /// `team` with a key-exchange key, and started epochs after the one each joined
+    /// with that it holds no grant of (and did not start), by device and epoch.
+    fn lacking_grants(&self, team: &Id) -> Result<Vec<(Id, u32)>, StorageError>;
     /// The grants stored for `device` with an epoch above `after`, by epoch.
     fn grants(&self, device: &Id, after: u32) -> Result<Vec<(u32, Vec<u8>)>, StorageError>;
     /// Records a request nonce; false when the device already used it. Nonces older

@@ -222,6 +222,17 @@ fn create_team(server: &Server, team: &[u8; 16], coordinator: &Device) -> Answer
 }
 
 fn enroll(server: &Server, team: &[u8; 16], coordinator: &Device, role: &str) -> Device {
+    enroll_with(server, team, coordinator, role, json!({}))
+}
+
+/// Enrolls a device with `extra` fields in its enrollment request.
+fn enroll_with(
+    server: &Server,
+    team: &[u8; 16],
+    coordinator: &Device,
+    role: &str,
+    extra: Value,
+) -> Device {
     let token = hex(&random::<24>());
     let body = json!({
         "token_hash": hex(&protocol::token_hash(token.as_bytes())),
@@ -245,7 +256,10 @@ fn enroll(server: &Server, team: &[u8; 16], coordinator: &Device, role: &str) ->
     );
     assert_eq!(twice.status, 409, "a token registered twice is refused");
     let device = Device::new();
-    let body = json!({"team": hex(team), "token": token, "public_key": device.public()});
+    let mut body = json!({"team": hex(team), "token": token, "public_key": device.public()});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
     let joined = signed(
         server,
         &device,
@@ -609,6 +623,138 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Back
     // The revoked device gets no grant, only the wipe instruction.
     let answer = signed(&server, &field, "GET", "/v1/grants?after=1", b"");
     assert_eq!((answer.status, answer.code().as_str()), (410, "revoked"));
+}
+
+/// A key-exchange public key for a test device.
+fn kx() -> String {
+    hex(x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(random::<32>())).as_bytes())
+}
+
+#[test]
+fn key_epochs_follow_each_other_and_reach_every_device() {
+    for backend in backends("key_epochs_follow_each_other_and_reach_every_device") {
+        key_epochs_follow_each_other_and_reach_every_device_on(&backend);
+    }
+}
+
+/// A new key epoch must be the next one and reach every enrolled device; a device that
+/// joins with an invite older than an epoch is listed as lacking it until a coordinator
+/// tops it up; a revoked coordinator can start nothing; a key of small order is refused.
+fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
+    let server = start(backend);
+    let team = random::<16>();
+    let coordinator = Device::new();
+    let body = json!({"team": hex(&team), "device": hex(&coordinator.id),
+        "public_key": coordinator.public(), "kx_public": kx()});
+    let auth = vec![(
+        "authorization".to_owned(),
+        format!("Bearer {}", server.token.as_deref().unwrap()),
+    )];
+    assert_eq!(
+        send(&server, "POST", "/v1/teams", &auth, body.to_string().as_bytes()).status,
+        201
+    );
+    let field = enroll_with(&server, &team, &coordinator, "field", json!({"kx_public": kx()}));
+    let deputy = enroll_with(
+        &server,
+        &team,
+        &coordinator,
+        "coordinator",
+        json!({"kx_public": kx()}),
+    );
+    let grant = |device: &Device| json!({"device": hex(&device.id), "sealed": "a1b2"});
+    let post = |by: &Device, body: Value| {
+        let answer = signed(&server, by, "POST", "/v1/grants", body.to_string().as_bytes());
+        (answer.status, answer.code())
+    };
+    let lacks = || {
+        let listed = signed(&server, &coordinator, "GET", "/v1/devices", b"").json();
+        listed["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["device"].as_str().unwrap().to_owned(), d["lacks"].clone()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let mine = |device: &Device| {
+        signed(&server, device, "GET", "/v1/grants?after=1", b"").json()["grants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["epoch"].as_u64().unwrap())
+            .collect::<Vec<_>>()
+    };
+
+    // Nobody claims an epoch ahead: the next one only.
+    for epoch in [3, 100] {
+        let body = json!({"epoch": epoch, "grants": [grant(&field), grant(&deputy)]});
+        assert_eq!(post(&coordinator, body), (409, "epoch_out_of_order".into()));
+    }
+    // A new epoch that leaves out an enrolled device is refused, nothing stored.
+    let partial = json!({"epoch": 2, "grants": [grant(&deputy)]});
+    assert_eq!(post(&coordinator, partial), (409, "grants_incomplete".into()));
+    assert_eq!(mine(&deputy), Vec::<u64>::new());
+    // Topping up an epoch nobody started is refused.
+    let early = json!({"epoch": 2, "grants": [grant(&field)], "top_up": true});
+    assert_eq!(post(&coordinator, early), (404, "not_found".into()));
+    let full = json!({"epoch": 2, "grants": [grant(&field), grant(&deputy)]});
+    assert_eq!(post(&coordinator, full).0, 201);
+    assert_eq!(mine(&field), vec![2]);
+
+    // A device joining with an invite from epoch 1 lacks epoch 2; one joining with an
+    // invite from epoch 2 does not.
+    let late = enroll_with(
+        &server,
+        &team,
+        &coordinator,
+        "aftercare",
+        json!({"kx_public": kx(), "epoch": 1}),
+    );
+    let later = enroll_with(
+        &server,
+        &team,
+        &coordinator,
+        "field",
+        json!({"kx_public": kx(), "epoch": 2}),
+    );
+    let listed = lacks();
+    assert_eq!(listed[&hex(&late.id)], json!([2]));
+    assert_eq!(listed[&hex(&later.id)], json!([]));
+    assert_eq!(listed[&hex(&field.id)], json!([]));
+    assert_eq!(listed[&hex(&coordinator.id)], json!([]), "the author lacks nothing");
+    // Any coordinator tops it up (the deputy holds epoch 2 from its grant).
+    let top_up = json!({"epoch": 2, "grants": [grant(&late)], "top_up": true});
+    assert_eq!(post(&deputy, top_up).0, 201);
+    assert_eq!(mine(&late), vec![2]);
+    assert_eq!(lacks()[&hex(&late.id)], json!([]));
+    // A field worker tops up nothing.
+    let by_field = json!({"epoch": 2, "grants": [grant(&later)], "top_up": true});
+    assert_eq!(post(&field, by_field).0, 403);
+
+    // A revoked coordinator starts no epoch, even the next one with every grant.
+    let path = format!("/v1/devices/{}/revoke", hex(&deputy.id));
+    assert_eq!(signed(&server, &coordinator, "POST", &path, b"").status, 200);
+    let next = json!({"epoch": 3, "grants": [grant(&field), grant(&late), grant(&later), grant(&coordinator)]});
+    assert_eq!(post(&deputy, next.clone()).0, 410);
+    // The revoked deputy is owed nothing; the coordinator starts epoch 3 without it.
+    assert_eq!(post(&coordinator, next).0, 201);
+    assert_eq!(lacks()[&hex(&deputy.id)], json!([]));
+
+    // A key-exchange key of small order (the identity here) is refused at enrollment.
+    let token = hex(&random::<24>());
+    let offer = json!({"token_hash": hex(&protocol::token_hash(token.as_bytes())),
+        "role": "field", "expires_ms": now_ms() + 60_000});
+    assert_eq!(
+        signed(&server, &coordinator, "POST", "/v1/enrollments", offer.to_string().as_bytes()).status,
+        201
+    );
+    let weak = Device::new();
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let body = json!({"team": hex(&team), "token": token, "public_key": weak.public(),
+        "kx_public": hex(&identity)});
+    let refused = signed(&server, &weak, "POST", "/v1/enroll", body.to_string().as_bytes());
+    assert_eq!(refused.status, 400);
 }
 
 /// Several stateless server processes over one PostgreSQL database act as one server:

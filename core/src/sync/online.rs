@@ -30,6 +30,14 @@ const GRANTS_PENDING: &str = "grants_pending";
 /// Meta key of the devices this vault removed (16-byte ids, concatenated): never sent
 /// a new key, whatever the server lists.
 const REVOKED_HERE: &str = "revoked_devices";
+/// Meta key of the devices this vault asked the server to remove and has not rotated
+/// the team key for yet (16-byte ids): written before asking, so a lost answer or a
+/// crash before the rotation is settled at the next round.
+const ROTATION_OWED: &str = "rotation_owed";
+/// Meta key of the key-exchange keys this vault has seen the server list, per device
+/// (16-byte id ‖ 32-byte key): a server that later lists another key for a device is
+/// not sent any team key.
+const KX_PINS: &str = "kx_pins";
 /// Meta keys of the pull cursor and the outbox, per server (a cursor is a place in one
 /// server's order, meaningless on another).
 fn per_server(what: &str, server: &str) -> String {
@@ -80,6 +88,10 @@ pub struct ServerDevice {
     /// Its key-exchange (X25519) public key, to which new team keys are sealed; `None`
     /// for a device enrolled before key rotation existed (it needs a new invite).
     pub kx_public: Option<[u8; 32]>,
+    /// The team key epochs started since it joined that it holds no key for yet (it
+    /// joined with an invite made before a removal): a coordinator's next round
+    /// delivers them.
+    pub lacks: Vec<u32>,
 }
 
 /// What signs this vault's requests: its device id, its key and the server.
@@ -285,6 +297,7 @@ impl Vault {
             "device": hex(signer.device.as_bytes()),
             "public_key": hex(signer.key.verifying_key().as_bytes()),
             "kx_public": hex(&kx_public),
+            "epoch": team.epoch,
         });
         let request = HttpRequest {
             method: "POST".into(),
@@ -340,6 +353,9 @@ impl Vault {
             "token": token.as_str(),
             "public_key": hex(signer.key.verifying_key().as_bytes()),
             "kx_public": hex(&kx_public),
+            // The newest key its invite carried: the server then knows which later
+            // ones a coordinator still owes this device.
+            "epoch": team.epoch,
         });
         let response = signer.send(
             transport,
@@ -384,6 +400,13 @@ impl Vault {
                         Some(k) => Some(unhex(k)?.try_into().ok()?),
                         None => None,
                     },
+                    lacks: match d["lacks"].as_array() {
+                        Some(list) => list
+                            .iter()
+                            .map(|e| u32::try_from(e.as_u64()?).ok())
+                            .collect::<Option<_>>()?,
+                        None => Vec::new(),
+                    },
                 })
             })
             .collect::<Option<Vec<_>>>()
@@ -405,22 +428,29 @@ impl Vault {
         let signer = self.signer()?;
         // A rotation not delivered yet goes first: each grant needs the epoch before it.
         self.wiping(self.deliver_grants(&signer, transport))?;
+        self.add_id(ROTATION_OWED, device)?;
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
         let sent = signer.send(transport, "POST", &path, Vec::new());
         self.wiping(sent)?;
-        let mut removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
-        if !removed.chunks(16).any(|id| id == device.as_bytes()) {
-            removed.extend_from_slice(device.as_bytes());
-            self.set_meta(REVOKED_HERE, &removed)?;
-        }
-        self.rotate_team_key()?;
+        self.rotate_team_key(&[device])?;
         self.wiping(self.deliver_grants(&signer, transport))?;
         Ok(self.team()?.ok_or(SyncError::NoTeam)?.epoch)
     }
 
+    /// Adds a device id to a meta list of ids, once.
+    fn add_id(&self, key: &str, device: DeviceId) -> Result<(), SyncError> {
+        let mut ids = self.meta(key)?.unwrap_or_default();
+        if !ids.chunks(16).any(|id| id == device.as_bytes()) {
+            ids.extend_from_slice(device.as_bytes());
+            self.set_meta(key, &ids)?;
+        }
+        Ok(())
+    }
+
     /// Starts a new key epoch with a fresh random key (coordinator), marked for
-    /// delivery to the other devices.
-    fn rotate_team_key(&self) -> Result<u32, SyncError> {
+    /// delivery to the other devices. `removed` are the devices the server just
+    /// revoked: recorded as never to be sent a key, in the same write.
+    fn rotate_team_key(&self, removed: &[DeviceId]) -> Result<u32, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
             let (team, _) = team::current(u)?;
             if team.role != Role::Coordinator {
@@ -441,96 +471,248 @@ impl Vault {
             if Store::meta(&tx, GRANTS_PENDING)?.is_none() {
                 Store::set_meta(&tx, GRANTS_PENDING, &epoch.to_be_bytes())?;
             }
+            let mut gone = Store::meta(&tx, REVOKED_HERE)?.unwrap_or_default();
+            let mut owed = Store::meta(&tx, ROTATION_OWED)?.unwrap_or_default();
+            for device in removed {
+                if !gone.chunks(16).any(|id| id == device.as_bytes()) {
+                    gone.extend_from_slice(device.as_bytes());
+                }
+                owed = owed
+                    .chunks(16)
+                    .filter(|id| *id != device.as_bytes())
+                    .flatten()
+                    .copied()
+                    .collect();
+            }
+            Store::set_meta(&tx, REVOKED_HERE, &gone)?;
+            Store::set_meta(&tx, ROTATION_OWED, &owed)?;
             tx.commit().map_err(crate::store::StoreError::from)?;
             u.epoch = team.epoch;
             Ok(epoch)
         })
     }
 
-    /// Seals each undelivered epoch's key to every other enrolled, unrevoked device
-    /// and leaves the grants with the server; then forgets that they are pending.
-    ///
-    /// When another coordinator started the same epoch first (`epoch_taken`: two
-    /// removals at once), this vault takes that coordinator's key for the epoch
-    /// (nothing was sealed under its own yet: delivery comes before any push) and
-    /// rotates once more, since the other rotation may still include the device this
-    /// one removed. The team never holds two keys for one epoch.
-    fn deliver_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<(), SyncError> {
-        let Some(mut epoch) = self.grants_pending()? else {
+    /// Settles removals this vault asked for whose rotation did not happen (the answer
+    /// was lost, or the app stopped before rotating): those the server lists as
+    /// revoked get their rotation now; the others were not removed.
+    fn settle_owed_rotation(&self, devices: &[ServerDevice]) -> Result<(), SyncError> {
+        let owed = self.meta(ROTATION_OWED)?.unwrap_or_default();
+        if owed.is_empty() {
             return Ok(());
-        };
-        let devices = self.server_devices(transport)?;
-        let removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
-        loop {
-            let (team, current) = self.with_unlocked(SyncError::Locked, |u| {
-                let (team, _) = team::current(u)?;
-                Ok((team.id, team.epoch))
-            })?;
-            if epoch > current {
-                break;
-            }
-            if epoch < 2 {
-                epoch = 2;
-                continue;
-            }
-            let grants = self.with_unlocked(SyncError::Locked, |u| {
-                let conn = u.store.conn();
-                let key =
-                    team::key(conn, &u.sealer, epoch)?.ok_or(SyncError::UnknownEpoch(epoch))?;
-                let previous = team::key(conn, &u.sealer, epoch - 1)?
-                    .ok_or(SyncError::UnknownEpoch(epoch - 1))?;
-                devices
-                    .iter()
-                    .filter(|d| d.revoked_ms.is_none() && d.device != u.device)
-                    // The server's list is not trusted to have kept a removed device out.
-                    .filter(|d| !removed.chunks(16).any(|id| id == d.device.as_bytes()))
-                    .filter_map(|d| Some((d.device, d.kx_public?)))
-                    .filter_map(|(device, kx)| {
-                        match rotation::seal_grant(team, device, &kx, epoch, &key, &previous) {
-                            Ok(sealed) => Some(Ok(json!({
-                                "device": hex(device.as_bytes()),
-                                "sealed": hex(&sealed),
-                            }))),
-                            // An unusable key-exchange key: that device needs a new
-                            // invite; it must not block the others' key.
-                            Err(SyncError::InvalidInput(_)) => None,
-                            Err(e) => Some(Err(e)),
-                        }
-                    })
-                    .collect::<Result<Vec<_>, SyncError>>()
-            })?;
-            let body = json!({ "epoch": epoch, "grants": grants });
-            match signer.send(
-                transport,
-                "POST",
-                "/v1/grants",
-                body.to_string().into_bytes(),
-            ) {
-                Ok(_) => {}
-                Err(SyncError::Server { status: 409, code }) if code == "epoch_taken" => {
-                    self.adopt_epoch(signer, transport, epoch)?;
-                    if epoch == current {
-                        self.rotate_team_key()?;
-                    }
-                }
-                Err(e) => return Err(e),
-            }
-            epoch += 1;
-            self.set_meta(GRANTS_PENDING, &epoch.to_be_bytes())?;
         }
-        // Forgotten only if no rotation happened meanwhile (a removal from another
-        // thread): that one's epoch is still to deliver.
+        let revoked: Vec<DeviceId> = devices
+            .iter()
+            .filter(|d| d.revoked_ms.is_some())
+            .filter(|d| owed.chunks(16).any(|id| id == d.device.as_bytes()))
+            .map(|d| d.device)
+            .collect();
+        if !revoked.is_empty() {
+            self.rotate_team_key(&revoked)?;
+        }
+        self.delete_meta(ROTATION_OWED)
+    }
+
+    /// Checks the key-exchange keys the server lists against those it listed before,
+    /// and remembers the new ones. A changed key means the server tries to read the
+    /// next team key: [`SyncError::KeyChanged`], and nothing is sent.
+    fn pin_kx_keys(&self, devices: &[ServerDevice]) -> Result<(), SyncError> {
+        let mut pins = self.meta(KX_PINS)?.unwrap_or_default();
+        let before = pins.len();
+        for d in devices {
+            let Some(kx) = d.kx_public else { continue };
+            match pins.chunks(48).find(|p| p[..16] == d.device.as_bytes()[..]) {
+                Some(pin) if pin[16..] != kx[..] => return Err(SyncError::KeyChanged),
+                Some(_) => {}
+                None => {
+                    pins.extend_from_slice(d.device.as_bytes());
+                    pins.extend_from_slice(&kx);
+                }
+            }
+        }
+        if pins.len() != before {
+            self.set_meta(KX_PINS, &pins)?;
+        }
+        Ok(())
+    }
+
+    /// The team's devices as the server lists them, their key-exchange keys checked
+    /// against the pinned ones.
+    fn pinned_devices(&self, transport: &dyn Transport) -> Result<Vec<ServerDevice>, SyncError> {
+        let devices = self.server_devices(transport)?;
+        self.pin_kx_keys(&devices)?;
+        Ok(devices)
+    }
+
+    /// The devices a new key of this team may be sealed to, with their key-exchange
+    /// keys: enrolled, not revoked (on the server's word, and never one this vault
+    /// removed), not this device.
+    fn recipients(
+        &self,
+        devices: &[ServerDevice],
+    ) -> Result<Vec<(DeviceId, [u8; 32], Vec<u32>)>, SyncError> {
+        let removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
+        let me = self.with_unlocked(SyncError::Locked, |u| Ok(u.device))?;
+        Ok(devices
+            .iter()
+            .filter(|d| d.revoked_ms.is_none() && d.device != me)
+            .filter(|d| !removed.chunks(16).any(|id| id == d.device.as_bytes()))
+            .filter_map(|d| Some((d.device, d.kx_public?, d.lacks.clone())))
+            .collect())
+    }
+
+    /// `epoch`'s key sealed to each recipient, as the grants endpoint takes them;
+    /// `None` when this vault lacks that key or the one before.
+    fn seal_grants(
+        &self,
+        epoch: u32,
+        recipients: &[(DeviceId, [u8; 32])],
+    ) -> Result<Option<Vec<serde_json::Value>>, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
             let conn = u.store.conn();
             let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
-            let pending = Store::meta(conn, GRANTS_PENDING)?
-                .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
-                .map(u32::from_be_bytes);
-            if pending.is_some_and(|p| p > team.epoch) {
-                Store::delete_meta(conn, GRANTS_PENDING)?;
+            let (Some(key), Some(previous)) = (
+                team::key(conn, &u.sealer, epoch)?,
+                team::key(conn, &u.sealer, epoch - 1)?,
+            ) else {
+                return Ok(None);
+            };
+            let mut grants = Vec::with_capacity(recipients.len());
+            for (device, kx) in recipients {
+                match rotation::seal_grant(team.id, *device, kx, epoch, &key, &previous) {
+                    Ok(sealed) => grants.push(json!({
+                        "device": hex(device.as_bytes()),
+                        "sealed": hex(&sealed),
+                    })),
+                    // An unusable key-exchange key (the server refuses them, so only
+                    // a lying server lists one): it must not block the others' key.
+                    Err(SyncError::InvalidInput(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
-            Ok(())
+            Ok(Some(grants))
         })
+    }
+
+    /// A coordinator's key delivery, at every round and around a removal:
+    ///
+    /// 1. a removal whose rotation is owed rotates now;
+    /// 2. each epoch this vault started and has not delivered is sealed to every other
+    ///    enrolled, unrevoked device and left with the server. When another
+    ///    coordinator started the same epoch first (`epoch_taken`: two removals at
+    ///    once), this vault takes that coordinator's key for the epoch (nothing was
+    ///    sealed under its own yet: delivery comes before any push) and rotates once
+    ///    more, since the other rotation may still include the device this one
+    ///    removed. The team never holds two keys for one epoch. When a device enrolled
+    ///    meanwhile (`grants_incomplete`), the devices are listed again;
+    /// 3. devices that joined with an invite made before an epoch started get that
+    ///    epoch's key (and each one between).
+    fn deliver_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<(), SyncError> {
+        if self.team()?.ok_or(SyncError::NoTeam)?.role != Role::Coordinator {
+            return Ok(());
+        }
+        let mut devices = self.pinned_devices(transport)?;
+        self.settle_owed_rotation(&devices)?;
+        if let Some(mut epoch) = self.grants_pending()? {
+            let mut listed_again = 0;
+            loop {
+                let current = self.team()?.ok_or(SyncError::NoTeam)?.epoch;
+                if epoch > current {
+                    break;
+                }
+                if epoch < 2 {
+                    epoch = 2;
+                    continue;
+                }
+                let recipients: Vec<_> = self
+                    .recipients(&devices)?
+                    .into_iter()
+                    .map(|(d, kx, _)| (d, kx))
+                    .collect();
+                let grants = self
+                    .seal_grants(epoch, &recipients)?
+                    .ok_or(SyncError::UnknownEpoch(epoch))?;
+                match self.post_grants(signer, transport, epoch, grants, false) {
+                    Ok(()) => {}
+                    Err(SyncError::Server { status: 409, code }) if code == "epoch_taken" => {
+                        self.adopt_epoch(signer, transport, epoch)?;
+                        if epoch == current {
+                            self.rotate_team_key(&[])?;
+                        }
+                    }
+                    Err(SyncError::Server { status: 409, code })
+                        if code == "grants_incomplete" && listed_again < 3 =>
+                    {
+                        listed_again += 1;
+                        devices = self.pinned_devices(transport)?;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+                epoch += 1;
+                self.set_meta(GRANTS_PENDING, &epoch.to_be_bytes())?;
+            }
+            // Forgotten only if no rotation happened meanwhile (a removal from another
+            // thread): that one's epoch is still to deliver.
+            self.with_unlocked(SyncError::Locked, |u| {
+                let conn = u.store.conn();
+                let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let pending = Store::meta(conn, GRANTS_PENDING)?
+                    .and_then(|b| <[u8; 4]>::try_from(b.as_slice()).ok())
+                    .map(u32::from_be_bytes);
+                if pending.is_some_and(|p| p > team.epoch) {
+                    Store::delete_meta(conn, GRANTS_PENDING)?;
+                }
+                Ok(())
+            })?;
+            devices = self.pinned_devices(transport)?;
+        }
+        self.top_up_grants(signer, transport, &devices)
+    }
+
+    /// Delivers the epochs the server says devices lack (they joined with an invite
+    /// made before those epochs started), each under the one before, oldest first.
+    fn top_up_grants(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        devices: &[ServerDevice],
+    ) -> Result<(), SyncError> {
+        let current = self.team()?.ok_or(SyncError::NoTeam)?.epoch;
+        let mut owed: BTreeMap<u32, Vec<(DeviceId, [u8; 32])>> = BTreeMap::new();
+        for (device, kx, lacks) in self.recipients(devices)? {
+            for epoch in lacks.into_iter().filter(|e| (2..=current).contains(e)) {
+                owed.entry(epoch).or_default().push((device, kx));
+            }
+        }
+        for (epoch, recipients) in owed {
+            // An epoch this vault does not hold: another coordinator delivers it.
+            let Some(grants) = self.seal_grants(epoch, &recipients)? else {
+                continue;
+            };
+            match self.post_grants(signer, transport, epoch, grants, true) {
+                Ok(()) | Err(SyncError::Server { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn post_grants(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        epoch: u32,
+        grants: Vec<serde_json::Value>,
+        top_up: bool,
+    ) -> Result<(), SyncError> {
+        let body = json!({ "epoch": epoch, "grants": grants, "top_up": top_up });
+        signer.send(
+            transport,
+            "POST",
+            "/v1/grants",
+            body.to_string().into_bytes(),
+        )?;
+        Ok(())
     }
 
     fn grants_pending(&self) -> Result<Option<u32>, SyncError> {

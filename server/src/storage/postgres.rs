@@ -19,7 +19,7 @@ use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3];
 
 const SCHEMA_1: &str = "
 CREATE TABLE operator (
@@ -89,6 +89,21 @@ CREATE TABLE epochs (
 );
 ";
 
+/// The key epoch each device joined with, so coordinators can deliver it the later
+/// ones (devices enrolled before this step count as joined with the first).
+const SCHEMA_3: &str = "
+ALTER TABLE devices ADD COLUMN joined_epoch BIGINT NOT NULL DEFAULT 1;
+CREATE INDEX grants_by_team ON grants (team, epoch);
+";
+
+/// See [`Storage::lacking_grants`].
+const LACKING_GRANTS: &str = "
+SELECT d.id, e.epoch FROM devices d JOIN epochs e ON e.team = d.team
+WHERE d.team = $1 AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL
+  AND e.epoch > d.joined_epoch AND e.author <> d.id
+  AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.device = d.id AND g.epoch = e.epoch)
+ORDER BY d.id, e.epoch";
+
 /// Taken while migrating, so server processes starting together migrate once.
 const MIGRATION_LOCK: i64 = 0x5afe_4ee9;
 
@@ -132,7 +147,13 @@ fn key_of(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
         .map_err(|_| StorageError::Database("a stored key has the wrong length".into()))
 }
 
-const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public";
+const DEVICE_COLUMNS: &str =
+    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch";
+
+/// A stored epoch number.
+fn epoch_of(value: i64) -> Result<u32, StorageError> {
+    u32::try_from(value).map_err(|_| StorageError::Database("a stored epoch is out of range".into()))
+}
 
 fn device_from_row(row: &Row) -> Result<Device, StorageError> {
     let role: String = row.try_get(3).map_err(pg)?;
@@ -152,6 +173,7 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
             .map_err(pg)?
             .map(key_of)
             .transpose()?,
+        joined_epoch: epoch_of(row.try_get(7).map_err(pg)?)?,
     })
 }
 
@@ -238,8 +260,8 @@ fn insert_device(
 ) -> Result<(), StorageError> {
     let added = tx
         .execute_typed(
-            "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
             &[
                 (&&device.id[..], Type::BYTEA),
                 (&&device.team[..], Type::BYTEA),
@@ -247,6 +269,7 @@ fn insert_device(
                 (&role.name(), Type::TEXT),
                 (&ms(device.enrolled_ms), Type::INT8),
                 (&device.kx_public.as_ref().map(|k| &k[..]), Type::BYTEA),
+                (&i64::from(device.joined_epoch), Type::INT8),
             ],
         )
         .map_err(pg)?;
@@ -630,31 +653,82 @@ impl Storage for PostgresStorage {
         author: &Id,
         epoch: u32,
         grants: &[(Id, Vec<u8>)],
+        top_up: bool,
         now_ms: u64,
     ) -> Result<(), StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(pg)?;
-        // Of two coordinators delivering one epoch at once, the second waits on the
-        // first's row and then finds it owned.
-        tx.execute_typed(
-            "INSERT INTO epochs (team, epoch, author) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            &[
-                (&&team[..], Type::BYTEA),
-                (&i64::from(epoch), Type::INT8),
-                (&&author[..], Type::BYTEA),
-            ],
-        )
-        .map_err(pg)?;
-        let owner: Vec<u8> = tx
-            .query_typed_one(
-                "SELECT author FROM epochs WHERE team = $1 AND epoch = $2",
-                &[(&&team[..], Type::BYTEA), (&i64::from(epoch), Type::INT8)],
+        // The author's row, locked: a revocation of the author commits before this
+        // (and is seen) or after it.
+        let revoked: Option<i64> = tx
+            .query_typed_opt(
+                "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR UPDATE",
+                &[(&&author[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
             )
             .map_err(pg)?
+            .ok_or(StorageError::NotInTeam)?
             .try_get(0)
             .map_err(pg)?;
-        if owner != author {
-            return Err(StorageError::EpochTaken);
+        if revoked.is_some() {
+            return Err(StorageError::Revoked);
+        }
+        let epoch_param = i64::from(epoch);
+        let owner = |tx: &mut Transaction<'_>| -> Result<Option<Vec<u8>>, StorageError> {
+            tx.query_typed_opt(
+                "SELECT author FROM epochs WHERE team = $1 AND epoch = $2",
+                &[(&&team[..], Type::BYTEA), (&epoch_param, Type::INT8)],
+            )
+            .map_err(pg)?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(pg)
+        };
+        match owner(&mut tx)? {
+            Some(_) if top_up => {}
+            Some(owner) if owner[..] == author[..] => {}
+            Some(_) => return Err(StorageError::EpochTaken),
+            None if top_up => return Err(StorageError::NoSuchEpoch),
+            None => {
+                let newest: i64 = tx
+                    .query_typed_one(
+                        "SELECT COALESCE(MAX(epoch), 1) FROM epochs WHERE team = $1",
+                        &[(&&team[..], Type::BYTEA)],
+                    )
+                    .map_err(pg)?
+                    .try_get(0)
+                    .map_err(pg)?;
+                if epoch_param != newest + 1 {
+                    return Err(StorageError::EpochOutOfOrder);
+                }
+                let owed = tx
+                    .query_typed(
+                        "SELECT id FROM devices WHERE team = $1 AND revoked_ms IS NULL
+                         AND kx_public IS NOT NULL AND id <> $2",
+                        &[(&&team[..], Type::BYTEA), (&&author[..], Type::BYTEA)],
+                    )
+                    .map_err(pg)?;
+                for row in owed {
+                    let id = id_of(row.try_get(0).map_err(pg)?)?;
+                    if !grants.iter().any(|(g, _)| *g == id) {
+                        return Err(StorageError::GrantsIncomplete);
+                    }
+                }
+                // Of two coordinators starting one epoch at once, the second waits on
+                // the first's row and then finds it owned.
+                tx.execute_typed(
+                    "INSERT INTO epochs (team, epoch, author) VALUES ($1, $2, $3)
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        (&&team[..], Type::BYTEA),
+                        (&epoch_param, Type::INT8),
+                        (&&author[..], Type::BYTEA),
+                    ],
+                )
+                .map_err(pg)?;
+                if owner(&mut tx)?.is_none_or(|o| o[..] != author[..]) {
+                    return Err(StorageError::EpochTaken);
+                }
+            }
         }
         for (device, body) in grants {
             let ours: bool = tx
@@ -673,7 +747,7 @@ impl Storage for PostgresStorage {
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 &[
                     (&&device[..], Type::BYTEA),
-                    (&i64::from(epoch), Type::INT8),
+                    (&epoch_param, Type::INT8),
                     (&&team[..], Type::BYTEA),
                     (body, Type::BYTEA),
                     (&ms(now_ms), Type::INT8),
@@ -682,6 +756,20 @@ impl Storage for PostgresStorage {
             .map_err(pg)?;
         }
         tx.commit().map_err(pg)
+    }
+
+    fn lacking_grants(&self, team: &Id) -> Result<Vec<(Id, u32)>, StorageError> {
+        self.conn()?
+            .query_typed(LACKING_GRANTS, &[(&&team[..], Type::BYTEA)])
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                Ok((
+                    id_of(r.try_get(0).map_err(pg)?)?,
+                    epoch_of(r.try_get(1).map_err(pg)?)?,
+                ))
+            })
+            .collect()
     }
 
     fn grants(&self, device: &Id, after: u32) -> Result<Vec<(u32, Vec<u8>)>, StorageError> {

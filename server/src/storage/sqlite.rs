@@ -21,7 +21,7 @@ pub struct SqliteStorage {
 
 /// The schema, one step per version, in order; `PRAGMA user_version` records how many
 /// steps a store has. A step is never edited once released: changes are new steps.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3];
 
 const SCHEMA_1: &str = "
 CREATE TABLE IF NOT EXISTS operator (
@@ -89,6 +89,13 @@ CREATE TABLE epochs (
 );
 ";
 
+/// The key epoch each device joined with, so coordinators can deliver it the later
+/// ones (devices enrolled before this step count as joined with the first).
+const SCHEMA_3: &str = "
+ALTER TABLE devices ADD COLUMN joined_epoch INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX grants_by_team ON grants (team, epoch);
+";
+
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
     Role::parse(name).ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))
 }
@@ -103,10 +110,20 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         enrolled_ms: r.get::<_, i64>(4)? as u64,
         revoked_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
         kx_public: r.get(6)?,
+        joined_epoch: r.get(7)?,
     })
 }
 
-const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public";
+const DEVICE_COLUMNS: &str =
+    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch";
+
+/// See [`Storage::lacking_grants`].
+const LACKING_GRANTS: &str = "
+SELECT d.id, e.epoch FROM devices d JOIN epochs e ON e.team = d.team
+WHERE d.team = ?1 AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL
+  AND e.epoch > d.joined_epoch AND e.author <> d.id
+  AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.device = d.id AND g.epoch = e.epoch)
+ORDER BY d.id, e.epoch";
 
 impl SqliteStorage {
     /// Opens (creating) `server.sqlite` in `dir`.
@@ -156,15 +173,16 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
 
 fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), StorageError> {
     let added = conn.execute(
-        "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+        "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
         params![
             device.id,
             device.team,
             device.public_key,
             role.name(),
             ms(device.enrolled_ms),
-            device.kx_public
+            device.kx_public,
+            device.joined_epoch
         ],
     )?;
     if added == 0 {
@@ -438,21 +456,61 @@ impl Storage for SqliteStorage {
         author: &Id,
         epoch: u32,
         grants: &[(Id, Vec<u8>)],
+        top_up: bool,
         now_ms: u64,
     ) -> Result<(), StorageError> {
         self.with(|c| {
+            // Immediate: the checks and the writes see one state, ordered against a
+            // revocation of the author.
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            tx.execute(
-                "INSERT INTO epochs (team, epoch, author) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-                params![team, epoch, author],
-            )?;
-            let owner: Vec<u8> = tx.query_row(
-                "SELECT author FROM epochs WHERE team = ?1 AND epoch = ?2",
-                params![team, epoch],
-                |r| r.get(0),
-            )?;
-            if owner != author {
-                return Err(StorageError::EpochTaken);
+            let revoked: Option<i64> = tx
+                .query_row(
+                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
+                    params![author, team],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(StorageError::NotInTeam)?;
+            if revoked.is_some() {
+                return Err(StorageError::Revoked);
+            }
+            let owner: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT author FROM epochs WHERE team = ?1 AND epoch = ?2",
+                    params![team, epoch],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match owner {
+                Some(_) if top_up => {}
+                Some(owner) if owner == author => {}
+                Some(_) => return Err(StorageError::EpochTaken),
+                None if top_up => return Err(StorageError::NoSuchEpoch),
+                None => {
+                    let newest: u32 = tx.query_row(
+                        "SELECT COALESCE(MAX(epoch), 1) FROM epochs WHERE team = ?1",
+                        [team],
+                        |r| r.get(0),
+                    )?;
+                    if Some(epoch) != newest.checked_add(1) {
+                        return Err(StorageError::EpochOutOfOrder);
+                    }
+                    let mut stmt = tx.prepare(
+                        "SELECT id FROM devices WHERE team = ?1 AND revoked_ms IS NULL
+                         AND kx_public IS NOT NULL AND id <> ?2",
+                    )?;
+                    let owed = stmt
+                        .query_map(params![team, author], |r| r.get::<_, Id>(0))?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    drop(stmt);
+                    if owed.iter().any(|d| !grants.iter().any(|(g, _)| g == d)) {
+                        return Err(StorageError::GrantsIncomplete);
+                    }
+                    tx.execute(
+                        "INSERT INTO epochs (team, epoch, author) VALUES (?1, ?2, ?3)",
+                        params![team, epoch, author],
+                    )?;
+                }
             }
             for (device, body) in grants {
                 let ours: bool = tx.query_row(
@@ -471,6 +529,14 @@ impl Storage for SqliteStorage {
             }
             tx.commit()?;
             Ok(())
+        })
+    }
+
+    fn lacking_grants(&self, team: &Id) -> Result<Vec<(Id, u32)>, StorageError> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(LACKING_GRANTS)?;
+            let rows = stmt.query_map([team], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
     }
 
