@@ -203,7 +203,9 @@ fn kx_key(given: Option<&str>) -> Result<Option<[u8; 32]>, ApiError> {
         .diffie_hellman(&x25519_dalek::PublicKey::from(key))
         .was_contributory()
     {
-        return Err(ApiError::bad_request("the key-exchange key is of small order"));
+        return Err(ApiError::bad_request(
+            "the key-exchange key is of small order",
+        ));
     }
     Ok(Some(key))
 }

@@ -63,7 +63,8 @@ pub struct Device {
     /// When it was revoked, if it was.
     pub revoked_ms: Option<u64>,
     /// Its X25519 public key, to which coordinators seal new team keys (key rotation).
-    pub kx_public: Option<[u8; 32]>,    /// The team key epoch it joined with (its invite carried the keys up to it):
+    pub kx_public: Option<[u8; 32]>,
+    /// The team key epoch it joined with (its invite carried the keys up to it):
     /// coordinators owe it the grants of every later epoch.
     pub joined_epoch: u32,
 }

@@ -651,10 +651,23 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
         format!("Bearer {}", server.token.as_deref().unwrap()),
     )];
     assert_eq!(
-        send(&server, "POST", "/v1/teams", &auth, body.to_string().as_bytes()).status,
+        send(
+            &server,
+            "POST",
+            "/v1/teams",
+            &auth,
+            body.to_string().as_bytes()
+        )
+        .status,
         201
     );
-    let field = enroll_with(&server, &team, &coordinator, "field", json!({"kx_public": kx()}));
+    let field = enroll_with(
+        &server,
+        &team,
+        &coordinator,
+        "field",
+        json!({"kx_public": kx()}),
+    );
     let deputy = enroll_with(
         &server,
         &team,
@@ -664,7 +677,13 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     );
     let grant = |device: &Device| json!({"device": hex(&device.id), "sealed": "a1b2"});
     let post = |by: &Device, body: Value| {
-        let answer = signed(&server, by, "POST", "/v1/grants", body.to_string().as_bytes());
+        let answer = signed(
+            &server,
+            by,
+            "POST",
+            "/v1/grants",
+            body.to_string().as_bytes(),
+        );
         (answer.status, answer.code())
     };
     let lacks = || {
@@ -692,7 +711,10 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     }
     // A new epoch that leaves out an enrolled device is refused, nothing stored.
     let partial = json!({"epoch": 2, "grants": [grant(&deputy)]});
-    assert_eq!(post(&coordinator, partial), (409, "grants_incomplete".into()));
+    assert_eq!(
+        post(&coordinator, partial),
+        (409, "grants_incomplete".into())
+    );
     assert_eq!(mine(&deputy), Vec::<u64>::new());
     // Topping up an epoch nobody started is refused.
     let early = json!({"epoch": 2, "grants": [grant(&field)], "top_up": true});
@@ -721,7 +743,11 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     assert_eq!(listed[&hex(&late.id)], json!([2]));
     assert_eq!(listed[&hex(&later.id)], json!([]));
     assert_eq!(listed[&hex(&field.id)], json!([]));
-    assert_eq!(listed[&hex(&coordinator.id)], json!([]), "the author lacks nothing");
+    assert_eq!(
+        listed[&hex(&coordinator.id)],
+        json!([]),
+        "the author lacks nothing"
+    );
     // Any coordinator tops it up (the deputy holds epoch 2 from its grant).
     let top_up = json!({"epoch": 2, "grants": [grant(&late)], "top_up": true});
     assert_eq!(post(&deputy, top_up).0, 201);
@@ -733,7 +759,10 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
 
     // A revoked coordinator starts no epoch, even the next one with every grant.
     let path = format!("/v1/devices/{}/revoke", hex(&deputy.id));
-    assert_eq!(signed(&server, &coordinator, "POST", &path, b"").status, 200);
+    assert_eq!(
+        signed(&server, &coordinator, "POST", &path, b"").status,
+        200
+    );
     let next = json!({"epoch": 3, "grants": [grant(&field), grant(&late), grant(&later), grant(&coordinator)]});
     assert_eq!(post(&deputy, next.clone()).0, 410);
     // The revoked deputy is owed nothing; the coordinator starts epoch 3 without it.
@@ -745,7 +774,14 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     let offer = json!({"token_hash": hex(&protocol::token_hash(token.as_bytes())),
         "role": "field", "expires_ms": now_ms() + 60_000});
     assert_eq!(
-        signed(&server, &coordinator, "POST", "/v1/enrollments", offer.to_string().as_bytes()).status,
+        signed(
+            &server,
+            &coordinator,
+            "POST",
+            "/v1/enrollments",
+            offer.to_string().as_bytes()
+        )
+        .status,
         201
     );
     let weak = Device::new();
@@ -753,7 +789,13 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     identity[0] = 1;
     let body = json!({"team": hex(&team), "token": token, "public_key": weak.public(),
         "kx_public": hex(&identity)});
-    let refused = signed(&server, &weak, "POST", "/v1/enroll", body.to_string().as_bytes());
+    let refused = signed(
+        &server,
+        &weak,
+        "POST",
+        "/v1/enroll",
+        body.to_string().as_bytes(),
+    );
     assert_eq!(refused.status, 400);
 }
 

@@ -538,3 +538,166 @@ fn converge_on(root: &Path, store: Store) {
     assert_eq!(created.len(), 3 * ROUNDS);
     assert!(summary.op_count() >= first_ops);
 }
+
+/// Passes requests to the server, except that it can lose the answer to a removal
+/// (the server acted, the phone never heard) or answer a device list with another
+/// key-exchange key for one device (a compromised server).
+#[derive(Default)]
+struct Meddler {
+    lose_revoke_answer: std::sync::atomic::AtomicBool,
+    swap_key_of: std::sync::Mutex<Option<String>>,
+}
+
+impl safekeep_core::sync::Transport for Meddler {
+    fn send(
+        &self,
+        request: safekeep_core::sync::HttpRequest,
+    ) -> Result<safekeep_core::sync::HttpResponse, safekeep_core::sync::TransportError> {
+        let revoke = request.url.ends_with("/revoke");
+        let list = request.url.ends_with("/v1/devices");
+        let mut answer = HttpTransport::default().send(request)?;
+        if revoke
+            && self
+                .lose_revoke_answer
+                .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(safekeep_core::sync::TransportError::Network(
+                "the answer was lost".into(),
+            ));
+        }
+        if let (true, Some(device)) = (list, self.swap_key_of.lock().unwrap().clone()) {
+            let mut json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+            for d in json["devices"].as_array_mut().unwrap() {
+                if d["device"] == device.as_str() {
+                    d["kx_public"] = "09".repeat(32).into();
+                }
+            }
+            answer.body = json.to_string().into_bytes();
+        }
+        Ok(answer)
+    }
+}
+
+#[test]
+fn new_keys_reach_late_joiners_survive_a_lost_answer_and_no_swapped_key() {
+    const TEST: &str = "new_keys_reach_late_joiners_survive_a_lost_answer_and_no_swapped_key";
+    let root = tempfile::tempdir().unwrap();
+    late_joiners_on(root.path(), Store::Directory(root.path().join("server")));
+    if let Some(db) = ScratchDatabase::create(TEST) {
+        let root = tempfile::tempdir().unwrap();
+        late_joiners_on(root.path(), Store::Postgres(db));
+    }
+}
+
+/// A phone that joins with an invite made before a removal gets the newer key at the
+/// coordinator's next round and reads what was written under it; a removal whose
+/// answer was lost still rotates the key (at the next round); a server that lists
+/// another key-exchange key for a device is sent no key.
+fn late_joiners_on(root: &Path, store: Store) {
+    let server = start(&store, &root.join("server.log"));
+    let t = HttpTransport::default();
+    let coordinator = vault(&root.join("coordinator"));
+    coordinator
+        .create_team("Haryana kilns", Some(server.url.clone()))
+        .unwrap();
+    coordinator.register_team(&t, &server.token).unwrap();
+    let field = join(&coordinator, &root.join("field"), Role::Field);
+    let lost = join(&coordinator, &root.join("lost"), Role::Field);
+
+    // An invite is made, then a phone is lost and removed; the invite is used after.
+    let old_invite = coordinator
+        .create_invite(Role::Aftercare, Duration::from_secs(600))
+        .unwrap();
+    coordinator.offer_invite(&old_invite, &t).unwrap();
+    assert_eq!(
+        coordinator
+            .revoke_device(lost.device_id().unwrap(), &t)
+            .unwrap(),
+        2
+    );
+    let late = vault(&root.join("late"));
+    late.join_team(&old_invite.invite, &old_invite.secret)
+        .unwrap();
+    late.enroll(&t).unwrap();
+    assert_eq!(late.team().unwrap().unwrap().epoch, 1);
+    let listed = coordinator.server_devices(&t).unwrap();
+    let entry = listed
+        .iter()
+        .find(|d| d.device == late.device_id().unwrap())
+        .unwrap();
+    assert_eq!(entry.lacks, vec![2], "the server knows what it lacks");
+
+    // The field phone writes under epoch 2; the late phone cannot read it until the
+    // coordinator's next round delivers the key, then it can.
+    let mut answers = Answers::new();
+    answers.insert("name".into(), text(NAME));
+    let id = field
+        .batch(|b| {
+            let case = b.create_case(Answers::new())?;
+            b.add_submission(case, FormRef::new("victim_identification"), answers)
+        })
+        .unwrap();
+    assert_eq!(sync(&field).new_keys, 1);
+    sync(&field);
+    assert!(matches!(
+        late.sync_online(&t, &mut |_, _| {}, &|| false),
+        Err(SyncError::UnknownEpoch(2))
+    ));
+    sync(&coordinator);
+    let round = sync(&late);
+    assert_eq!(round.new_keys, 1);
+    assert_eq!(late.team().unwrap().unwrap().epoch, 2);
+    assert_eq!(late.get(id).unwrap().answer("name"), Some(&text(NAME)));
+    assert!(
+        coordinator
+            .server_devices(&t)
+            .unwrap()
+            .iter()
+            .all(|d| d.lacks.is_empty()),
+        "nothing owed any more"
+    );
+
+    // The coordinator removes the field phone, but the answer is lost: the server
+    // acted, the phone does not know. Its next round rotates the key all the same.
+    let meddler = Meddler::default();
+    meddler
+        .lose_revoke_answer
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(matches!(
+        coordinator.revoke_device(field.device_id().unwrap(), &meddler),
+        Err(SyncError::Transport(_))
+    ));
+    assert_eq!(coordinator.team().unwrap().unwrap().epoch, 2);
+    sync(&coordinator);
+    assert_eq!(coordinator.team().unwrap().unwrap().epoch, 3, "rotated");
+    assert!(matches!(
+        field.sync_online(&t, &mut |_, _| {}, &|| false),
+        Err(SyncError::Revoked)
+    ));
+    assert_eq!(sync(&late).new_keys, 1);
+    assert_eq!(late.team().unwrap().unwrap().epoch, 3);
+
+    // A server that lists another key-exchange key for the late phone gets nothing:
+    // the coordinator stops before sending any key, and the team stays on epoch 3.
+    let newcomer = join(&coordinator, &root.join("newcomer"), Role::Field);
+    sync(&newcomer);
+    *meddler.swap_key_of.lock().unwrap() = Some(late.device_id().unwrap().to_string());
+    assert!(matches!(
+        coordinator.revoke_device(newcomer.device_id().unwrap(), &meddler),
+        Err(SyncError::KeyChanged)
+    ));
+    assert!(matches!(
+        coordinator.sync_online(&meddler, &mut |_, _| {}, &|| false),
+        Err(SyncError::KeyChanged)
+    ));
+    assert_eq!(coordinator.team().unwrap().unwrap().epoch, 3);
+    assert_eq!(sync(&newcomer).new_keys, 0, "the newcomer was not removed");
+    // With the server honest again, the same removal goes through.
+    assert_eq!(
+        coordinator
+            .revoke_device(newcomer.device_id().unwrap(), &t)
+            .unwrap(),
+        4
+    );
+    assert_eq!(sync(&late).new_keys, 1);
+}

@@ -81,7 +81,9 @@ pub enum SyncError {
     },
     /// The server answered what only a compromised server would: it lists another
     /// key-exchange key for a device than it did before. No new team key was sent.
-    #[error("the server changed a device's key-exchange key; no key was sent (tell the server's administrator)")]
+    #[error(
+        "the server changed a device's key-exchange key; no key was sent (tell the server's administrator)"
+    )]
     KeyChanged,
     /// No answer from the server: try again later.
     #[error(transparent)]
