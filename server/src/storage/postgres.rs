@@ -3,9 +3,13 @@
 //! next sequence number, a nonce, an enrollment token, a (device, batch) pair) is
 //! decided by the database inside a transaction, never in a process's memory.
 //!
-//! Ordering: a push takes its team's row lock to draw the next sequence number and
-//! holds it until commit, so bundles become visible in sequence order and a puller
-//! never sees seq n+1 before seq n.
+//! Ordering, in groups: a push stores its bundle unnumbered and commits (pushes of one
+//! team commit in parallel, and share the disk's flushes). Then it takes the team's
+//! sequencing lock and numbers *every* unnumbered bundle of the team, in arrival
+//! order, in one short transaction; a push whose bundle a concurrent push already
+//! numbered finds nothing to do and commits without writing. Only the lock holder
+//! numbers, and it commits (making its numbers visible) before it lets go, so a puller
+//! never sees seq n+1 before seq n, and the numbers run without a gap.
 
 use std::time::Duration;
 
@@ -19,7 +23,7 @@ use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
 
 const SCHEMA_1: &str = "
 CREATE TABLE operator (
@@ -96,6 +100,100 @@ ALTER TABLE devices ADD COLUMN joined_epoch BIGINT NOT NULL DEFAULT 1;
 CREATE INDEX grants_by_team ON grants (team, epoch);
 ";
 
+/// Sequencing in groups: a bundle is stored unnumbered (`seq` NULL) and numbered in
+/// arrival order (`arrival`) by whichever push of its team sequences next.
+///
+/// `safekeep_store_bundle` is a push's first transaction, in the database (one round
+/// trip, its statements planned once per connection): it locks the device's row
+/// (ordered against a revocation and against the device's own retries), records the
+/// request's nonce and stores the bundle unnumbered. It returns 0 when stored, 1 when
+/// the same bundle was already there; a refusal raises `SK001` (revoked), `SK002`
+/// (nonce used) or `SK003` (batch used for another bundle) and so writes nothing.
+///
+/// `safekeep_number_bundles` runs the whole numbering under the team's sequencing
+/// lock inside the database, so the lock is held for one statement's work and no
+/// round trip to the server process. Each statement in it takes a new snapshot (a
+/// volatile function under read committed), so it sees what the previous holder
+/// committed. It returns the number of the pushed bundle.
+const SCHEMA_4: &str = "
+ALTER TABLE bundles DROP CONSTRAINT bundles_pkey;
+ALTER TABLE bundles ALTER COLUMN seq DROP NOT NULL;
+ALTER TABLE bundles ADD COLUMN arrival BIGSERIAL PRIMARY KEY;
+CREATE UNIQUE INDEX bundles_by_seq ON bundles (team, seq);
+CREATE INDEX bundles_unnumbered ON bundles (team, arrival) WHERE seq IS NULL;
+CREATE FUNCTION safekeep_store_bundle(
+    p_team BYTEA, p_device BYTEA, p_batch BIGINT, p_hash BYTEA, p_received BIGINT,
+    p_body BYTEA, p_nonce BYTEA, p_forget BIGINT, p_prune_all BOOLEAN
+) RETURNS INTEGER LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_revoked BIGINT;
+    v_added INTEGER;
+    v_hash BYTEA;
+BEGIN
+    SELECT revoked_ms INTO v_revoked FROM devices
+    WHERE id = p_device AND team = p_team FOR UPDATE;
+    IF NOT FOUND OR v_revoked IS NOT NULL THEN
+        RAISE EXCEPTION 'revoked' USING ERRCODE = 'SK001';
+    END IF;
+    DELETE FROM nonces WHERE device = p_device AND used_ms < p_forget;
+    -- Now and then, every device's old nonces (devices that went silent or were
+    -- removed stop pruning their own).
+    IF p_prune_all THEN
+        DELETE FROM nonces WHERE used_ms < p_forget;
+    END IF;
+    INSERT INTO nonces (device, nonce, used_ms) VALUES (p_device, p_nonce, p_received)
+    ON CONFLICT DO NOTHING;
+    GET DIAGNOSTICS v_added = ROW_COUNT;
+    IF v_added = 0 THEN
+        RAISE EXCEPTION 'replayed' USING ERRCODE = 'SK002';
+    END IF;
+    SELECT body_hash INTO v_hash FROM bundles WHERE device = p_device AND batch = p_batch;
+    IF FOUND THEN
+        IF v_hash <> p_hash THEN
+            RAISE EXCEPTION 'batch reused' USING ERRCODE = 'SK003';
+        END IF;
+        RETURN 1;
+    END IF;
+    INSERT INTO bundles (team, device, batch, body_hash, size, received_ms, body)
+    VALUES (p_team, p_device, p_batch, p_hash, length(p_body), p_received, p_body);
+    RETURN 0;
+END
+$$;
+CREATE FUNCTION safekeep_number_bundles(
+    p_team BYTEA, p_lock BIGINT, p_device BYTEA, p_batch BIGINT
+) RETURNS BIGINT LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_last BIGINT;
+    v_numbered BIGINT;
+    v_mine BIGINT;
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_lock);
+    SELECT last_seq INTO v_last FROM teams WHERE id = p_team;
+    WITH pending AS (
+        SELECT arrival, row_number() OVER (ORDER BY arrival) AS n
+        FROM bundles WHERE team = p_team AND seq IS NULL
+    )
+    UPDATE bundles b SET seq = v_last + p.n
+    FROM pending p WHERE b.arrival = p.arrival AND b.seq IS NULL;
+    GET DIAGNOSTICS v_numbered = ROW_COUNT;
+    IF v_numbered > 0 THEN
+        UPDATE teams SET last_seq = v_last + v_numbered WHERE id = p_team;
+    END IF;
+    SELECT seq INTO v_mine FROM bundles WHERE device = p_device AND batch = p_batch;
+    RETURN v_mine;
+END
+$$;
+";
+
+/// The advisory lock that orders a team's numbering: from the team id (two teams
+/// sharing one only wait for each other). Advisory locks write nothing, so a push
+/// whose bundle a concurrent push already numbered commits without a disk flush.
+fn sequencing_lock(team: &Id) -> i64 {
+    let mut key = [0u8; 8];
+    key.copy_from_slice(&team[..8]);
+    i64::from_be_bytes(key)
+}
+
 /// See [`Storage::lacking_grants`].
 const LACKING_GRANTS: &str = "
 SELECT d.id, e.epoch FROM devices d JOIN epochs e ON e.team = d.team
@@ -152,7 +250,8 @@ const DEVICE_COLUMNS: &str =
 
 /// A stored epoch number.
 fn epoch_of(value: i64) -> Result<u32, StorageError> {
-    u32::try_from(value).map_err(|_| StorageError::Database("a stored epoch is out of range".into()))
+    u32::try_from(value)
+        .map_err(|_| StorageError::Database("a stored epoch is out of range".into()))
 }
 
 fn device_from_row(row: &Row) -> Result<Device, StorageError> {
@@ -504,79 +603,56 @@ impl Storage for PostgresStorage {
     ) -> Result<Pushed, StorageError> {
         let hash = blake3::hash(body);
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction().map_err(pg)?;
-        // The device's row lock orders this push against a revocation (which updates
-        // the row) and against the same device's other pushes (a retry racing its
-        // original finds the original's bundle).
-        let revoked: Option<Option<i64>> = tx
-            .query_typed_opt(
-                "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR UPDATE",
-                &[(&&device[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
-            )
-            .map_err(pg)?
-            .map(|r| r.try_get(0))
-            .transpose()
-            .map_err(pg)?;
-        if !matches!(revoked, Some(None)) {
-            return Err(StorageError::Revoked);
-        }
-        if !record_nonce(&mut tx, device, &nonce, now_ms, forget_before_ms)? {
-            return Err(StorageError::Replayed);
-        }
-        let existing = tx
-            .query_typed_opt(
-                "SELECT seq, body_hash FROM bundles WHERE device = $1 AND batch = $2",
-                &[(&&device[..], Type::BYTEA), (&ms(batch), Type::INT8)],
-            )
-            .map_err(pg)?;
-        if let Some(row) = existing {
-            let seq: i64 = row.try_get(0).map_err(pg)?;
-            let stored_hash: Vec<u8> = row.try_get(1).map_err(pg)?;
-            if stored_hash != hash.as_bytes() {
-                return Err(StorageError::BatchReused);
-            }
-            // The nonce stays recorded: the request was received.
-            tx.commit().map_err(pg)?;
-            return Ok(Pushed {
-                seq: seq as u64,
-                duplicate: true,
-            });
-        }
-        let seq: i64 = tx
+        let stored: i32 = conn
             .query_typed_one(
-                "UPDATE teams SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
-                &[(&&team[..], Type::BYTEA)],
+                "SELECT safekeep_store_bundle($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    (&&team[..], Type::BYTEA),
+                    (&&device[..], Type::BYTEA),
+                    (&ms(batch), Type::INT8),
+                    (&&hash.as_bytes()[..], Type::BYTEA),
+                    (&ms(now_ms), Type::INT8),
+                    (&body, Type::BYTEA),
+                    (&&nonce[..], Type::BYTEA),
+                    (&ms(forget_before_ms), Type::INT8),
+                    // Now and then (one push in 256), every device's old nonces.
+                    (&(nonce[0] == 0), Type::BOOL),
+                ],
+            )
+            .map_err(|e| match e.code().map(SqlState::code) {
+                Some("SK001") => StorageError::Revoked,
+                Some("SK002") => StorageError::Replayed,
+                // A unique violation cannot happen while the device row is locked;
+                // refuse rather than guess.
+                Some("SK003") => StorageError::BatchReused,
+                _ if unique_violation(&e) => StorageError::BatchReused,
+                _ => pg(e),
+            })?
+            .try_get(0)
+            .map_err(pg)?;
+        let duplicate = stored == 1;
+        // Stored for good; now numbered, by this push or one that numbered first, in
+        // a transaction of its own (one statement). A crash in between leaves it
+        // unnumbered until the next push of the team (the device, without an answer,
+        // pushes it again).
+        let seq: Option<i64> = conn
+            .query_typed_one(
+                "SELECT safekeep_number_bundles($1, $2, $3, $4)",
+                &[
+                    (&&team[..], Type::BYTEA),
+                    (&sequencing_lock(team), Type::INT8),
+                    (&&device[..], Type::BYTEA),
+                    (&ms(batch), Type::INT8),
+                ],
             )
             .map_err(pg)?
             .try_get(0)
             .map_err(pg)?;
-        tx.execute_typed(
-            "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                (&&team[..], Type::BYTEA),
-                (&seq, Type::INT8),
-                (&&device[..], Type::BYTEA),
-                (&ms(batch), Type::INT8),
-                (&&hash.as_bytes()[..], Type::BYTEA),
-                (&(body.len() as i64), Type::INT8),
-                (&ms(now_ms), Type::INT8),
-                (&body, Type::BYTEA),
-            ],
-        )
-        .map_err(|e| {
-            if unique_violation(&e) {
-                // Cannot happen while the device row is locked; refuse rather than
-                // guess.
-                StorageError::BatchReused
-            } else {
-                pg(e)
-            }
-        })?;
-        tx.commit().map_err(pg)?;
+        let seq =
+            seq.ok_or_else(|| StorageError::Database("a stored bundle was not numbered".into()))?;
         Ok(Pushed {
             seq: seq as u64,
-            duplicate: false,
+            duplicate,
         })
     }
 
