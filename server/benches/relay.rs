@@ -10,6 +10,10 @@
 //! beside the raw rate of inserting the same bytes into a plain PostgreSQL table from
 //! as many connections as the server's pool, one transaction per bundle.
 //!
+//! For each store, last, the same pushes straight into the store (the `Storage`
+//! trait) from 16 threads, without HTTP or signatures, against the same raw rate: what
+//! the store itself costs.
+//!
 //! `cargo bench -p safekeep-server --bench relay`
 //! (SAFEKEEP_BENCH_DEVICES, SAFEKEEP_BENCH_PUSHES to change the load).
 
@@ -21,6 +25,9 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signer, SigningKey};
 use safekeep_server::protocol;
+use safekeep_server::storage::{
+    Device as StoredDevice, PostgresStorage, Role, SqliteStorage, Storage,
+};
 use safekeep_server::testing::ScratchDatabase;
 use serde_json::json;
 
@@ -183,6 +190,9 @@ fn main() {
     drop(server);
     let (raw_secs, raw_what) = raw_sqlite(total_bundles, &bundles);
     report("SQLite", total_bundles, &measured, raw_secs, &raw_what);
+    let alone_dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStorage::open(alone_dir.path()).expect("open the store");
+    storage_alone(&store, devices_n, &bundles, raw_secs);
 
     let Some(db) = ScratchDatabase::create("the relay bench") else {
         return;
@@ -192,6 +202,72 @@ fn main() {
     drop(server);
     let (raw_secs, raw_what) = raw_postgres(&db, total_bundles, &bundles);
     report("PostgreSQL", total_bundles, &measured, raw_secs, &raw_what);
+    let store = PostgresStorage::connect(&db.url()).expect("connect the store");
+    storage_alone(&store, devices_n, &bundles, raw_secs);
+}
+
+/// The same pushes straight into the store, without HTTP, signatures or the 100 client
+/// threads (which share this machine's cores with the server and the database): from
+/// as many threads as the raw baseline's connections, one device's batches in order.
+fn storage_alone(
+    store: &dyn Storage,
+    devices_n: usize,
+    bundles: &Arc<Vec<Vec<u8>>>,
+    raw_secs: f64,
+) {
+    const THREADS: usize = 16;
+    let team = random::<16>();
+    let now = now_ms();
+    let device = |id: [u8; 16], role: Role| StoredDevice {
+        id,
+        team,
+        public_key: random(),
+        role,
+        enrolled_ms: now,
+        revoked_ms: None,
+        kx_public: None,
+        joined_epoch: 1,
+    };
+    store
+        .create_team(&team, &device(random(), Role::Coordinator))
+        .expect("team");
+    let ids: Vec<[u8; 16]> = (0..devices_n)
+        .map(|_| {
+            let token = random::<32>();
+            store
+                .add_enrollment(&team, &token, Role::Field, now + 600_000)
+                .expect("enrollment");
+            let id = random();
+            store
+                .enroll(&team, &token, &device(id, Role::Field), now)
+                .expect("enroll");
+            id
+        })
+        .collect();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let ids = &ids;
+            scope.spawn(move || {
+                for id in ids.iter().skip(t).step_by(THREADS) {
+                    for (batch, body) in bundles.iter().enumerate() {
+                        let nonce = (random::<16>(), now.saturating_sub(600_000));
+                        store
+                            .push(&team, id, batch as u64 + 1, body, now_ms(), nonce)
+                            .expect("push");
+                    }
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let total = (devices_n * bundles.len()) as f64;
+    println!(
+        "  the store alone (no HTTP, signatures or client threads; {THREADS} threads): {:.0} bundles/s = {:.0} ops/s; {:.2}x the raw rate",
+        total / secs,
+        total * OPS_PER_BUNDLE as f64 / secs,
+        raw_secs / secs
+    );
 }
 
 fn report(store: &str, total_bundles: u64, m: &Measured, raw_secs: f64, raw_what: &str) {
