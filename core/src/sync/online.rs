@@ -546,17 +546,17 @@ impl Vault {
     /// The devices a new key of this team may be sealed to, with their key-exchange
     /// keys: enrolled, not revoked (on the server's word, and never one this vault
     /// removed), not this device.
-    fn recipients(
+    fn recipients<'a>(
         &self,
-        devices: &[ServerDevice],
-    ) -> Result<Vec<(DeviceId, [u8; 32], Vec<u32>)>, SyncError> {
+        devices: &'a [ServerDevice],
+    ) -> Result<Vec<(&'a ServerDevice, [u8; 32])>, SyncError> {
         let removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
         let me = self.with_unlocked(SyncError::Locked, |u| Ok(u.device))?;
         Ok(devices
             .iter()
             .filter(|d| d.revoked_ms.is_none() && d.device != me)
             .filter(|d| !removed.chunks(16).any(|id| id == d.device.as_bytes()))
-            .filter_map(|d| Some((d.device, d.kx_public?, d.lacks.clone())))
+            .filter_map(|d| Some((d, d.kx_public?)))
             .collect())
     }
 
@@ -626,7 +626,7 @@ impl Vault {
                 let recipients: Vec<_> = self
                     .recipients(&devices)?
                     .into_iter()
-                    .map(|(d, kx, _)| (d, kx))
+                    .map(|(d, kx)| (d.device, kx))
                     .collect();
                 let grants = self
                     .seal_grants(epoch, &recipients)?
@@ -679,9 +679,9 @@ impl Vault {
     ) -> Result<(), SyncError> {
         let current = self.team()?.ok_or(SyncError::NoTeam)?.epoch;
         let mut owed: BTreeMap<u32, Vec<(DeviceId, [u8; 32])>> = BTreeMap::new();
-        for (device, kx, lacks) in self.recipients(devices)? {
-            for epoch in lacks.into_iter().filter(|e| (2..=current).contains(e)) {
-                owed.entry(epoch).or_default().push((device, kx));
+        for (device, kx) in self.recipients(devices)? {
+            for epoch in device.lacks.iter().filter(|e| (2..=current).contains(*e)) {
+                owed.entry(*epoch).or_default().push((device.device, kx));
             }
         }
         for (epoch, recipients) in owed {
