@@ -180,6 +180,11 @@ pub struct SyncRound {
     pub report: crate::types::SyncReport,
     /// New team keys received: a coordinator removed a device since the last round.
     pub new_keys: u32,
+    /// The round stopped receiving at changes sealed under this team key epoch, which
+    /// this phone does not hold yet (it joined with an invite made before a removal).
+    /// Show "waiting for the coordinator": a coordinator's next sync sends the key, and
+    /// the next round here goes on. Everything before was applied and sent.
+    pub waiting_for_key: Option<u32>,
 }
 
 /// A device of the team as the server lists it.
@@ -212,5 +217,6 @@ pub(crate) fn round(r: core_sync::SyncRound) -> SyncRound {
         refused: r.refused,
         report: crate::convert::sync_report(r.report),
         new_keys: r.new_keys,
+        waiting_for_key: r.waiting_for_key,
     }
 }

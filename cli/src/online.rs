@@ -84,6 +84,7 @@ pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
                 "ahead": round.report.ahead,
                 "own_unknown": round.report.own_unknown,
                 "new_keys": round.new_keys,
+                "waiting_for_key": round.waiting_for_key,
             })
         );
     } else {
@@ -99,6 +100,11 @@ pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
             println!(
                 "received {} new team key(s): a device was removed from the team",
                 round.new_keys
+            );
+        }
+        if let Some(epoch) = round.waiting_for_key {
+            println!(
+                "stopped at changes sealed under team key {epoch}, which this device does not hold yet: they follow once a coordinator has synced"
             );
         }
         if round.refused > 0 {

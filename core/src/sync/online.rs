@@ -63,6 +63,11 @@ pub struct SyncRound {
     pub report: SyncReport,
     /// New team keys received (a coordinator removed a device since the last round).
     pub new_keys: u32,
+    /// The pull stopped at a bundle sealed under this key epoch, which this vault
+    /// does not hold yet (it joined with an invite made before a removal): a
+    /// coordinator's next round sends the key, and the next round here goes on from
+    /// that bundle. Everything before it was applied and the pushes went out.
+    pub waiting_for_key: Option<u32>,
 }
 
 /// Where a round is, for a progress display.
@@ -112,11 +117,12 @@ fn key_place() -> Place<'static> {
 fn device_key(u: &Unlocked) -> Result<SigningKey, SyncError> {
     let conn = u.store.conn();
     if let Some(sealed) = Store::meta(conn, DEVICE_KEY)? {
-        let seed = u.sealer.open(key_place(), &sealed)?;
-        let seed: [u8; 32] = seed
-            .as_slice()
-            .try_into()
-            .map_err(|_| SyncError::Inconsistent("the device key is malformed"))?;
+        let opened = u.sealer.open(key_place(), &sealed)?;
+        if opened.len() != 32 {
+            return Err(SyncError::Inconsistent("the device key is malformed"));
+        }
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(&opened);
         return Ok(SigningKey::from_bytes(&seed));
     }
     let seed = Zeroizing::new(crypto::make_random::<32>()?);
@@ -920,8 +926,14 @@ impl Vault {
                         | SyncError::MalformedBundle(_)
                         | SyncError::OtherTeam,
                     ) => round.refused += 1,
-                    // Anything else (a key epoch not here yet, a newer format, a full
-                    // disk) may pass later: stop without moving the cursor.
+                    // A key epoch not here yet: the round ends here, cursor kept, and
+                    // the bundle is pulled again once the key has come.
+                    Err(SyncError::UnknownEpoch(epoch)) => {
+                        round.waiting_for_key = Some(epoch);
+                        return Ok(round);
+                    }
+                    // Anything else (a newer format, a full disk) may pass later: stop
+                    // without moving the cursor.
                     Err(e) => return Err(e),
                 }
                 cursor = seq;

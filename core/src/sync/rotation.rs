@@ -41,12 +41,13 @@ fn kx_place() -> Place<'static> {
 pub(crate) fn kx_secret(u: &Unlocked) -> Result<StaticSecret, SyncError> {
     let conn = u.store.conn();
     if let Some(sealed) = Store::meta(conn, KX_KEY)? {
-        let bytes = u.sealer.open(kx_place(), &sealed)?;
-        let bytes: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| SyncError::Inconsistent("the key-exchange key is malformed"))?;
-        return Ok(StaticSecret::from(bytes));
+        let opened = u.sealer.open(kx_place(), &sealed)?;
+        if opened.len() != 32 {
+            return Err(SyncError::Inconsistent("the key-exchange key is malformed"));
+        }
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(&opened);
+        return Ok(StaticSecret::from(*bytes));
     }
     let bytes = Zeroizing::new(crypto::make_random::<32>()?);
     Store::set_meta(conn, KX_KEY, &u.sealer.seal(kx_place(), bytes.as_slice())?)?;
@@ -91,7 +92,8 @@ pub(crate) fn seal_grant(
     key: &SecretKey,
     previous: &SecretKey,
 ) -> Result<Vec<u8>, SyncError> {
-    let ephemeral = StaticSecret::from(crypto::make_random::<32>()?);
+    let seed = Zeroizing::new(crypto::make_random::<32>()?);
+    let ephemeral = StaticSecret::from(*seed);
     let ephemeral_public = PublicKey::from(&ephemeral).to_bytes();
     let shared = ephemeral.diffie_hellman(&PublicKey::from(*recipient));
     if !shared.was_contributory() {
