@@ -228,14 +228,15 @@ fn storage_alone(
         kx_public: None,
         joined_epoch: 1,
     };
+    let coordinator = random();
     store
-        .create_team(&team, &device(random(), Role::Coordinator))
+        .create_team(&team, &device(coordinator, Role::Coordinator))
         .expect("team");
     let ids: Vec<[u8; 16]> = (0..devices_n)
         .map(|_| {
             let token = random::<32>();
             store
-                .add_enrollment(&team, &token, Role::Field, now + 600_000)
+                .add_enrollment(&team, &token, Role::Field, now + 600_000, &coordinator)
                 .expect("enrollment");
             let id = random();
             store

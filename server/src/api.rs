@@ -196,13 +196,7 @@ fn kx_key(given: Option<&str>) -> Result<Option<[u8; 32]>, ApiError> {
         return Ok(None);
     };
     let key = parse_hex::<32>(given).ok_or(ApiError::bad_request("bad key-exchange key"))?;
-    // Any clamped scalar is a multiple of the cofactor: the product is the identity
-    // exactly when the point has small order.
-    let probe = x25519_dalek::StaticSecret::from([0x5a; 32]);
-    if !probe
-        .diffie_hellman(&x25519_dalek::PublicKey::from(key))
-        .was_contributory()
-    {
+    if !crate::storage::usable_kx(&key) {
         return Err(ApiError::bad_request(
             "the key-exchange key is of small order",
         ));
@@ -309,7 +303,13 @@ pub async fn add_enrollment(
         }
         let storage = state.storage.clone();
         blocking(move || {
-            Ok(storage.add_enrollment(&device.team, &token_hash, role, request.expires_ms)?)
+            Ok(storage.add_enrollment(
+                &device.team,
+                &token_hash,
+                role,
+                request.expires_ms,
+                &device.id,
+            )?)
         })
         .await?;
         Ok((StatusCode::CREATED, Json(json!({ "role": role.name() }))).into_response())

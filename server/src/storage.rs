@@ -152,13 +152,15 @@ pub trait Storage: Send + Sync + 'static {
     fn device(&self, id: &Id) -> Result<Option<Device>, StorageError>;
     /// The devices of a team, by enrollment time.
     fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError>;
-    /// Adds an enrollment token (its hash) for `role`, valid until `expires_ms`.
+    /// Adds an enrollment token (its hash) for `role`, valid until `expires_ms`, made
+    /// by the coordinator `created_by` (its unused tokens end when it is revoked).
     fn add_enrollment(
         &self,
         team: &Id,
         token_hash: &[u8; 32],
         role: Role,
         expires_ms: u64,
+        created_by: &Id,
     ) -> Result<(), StorageError>;
     /// Whether an unused, unexpired enrollment token with this hash exists for `team`
     /// (nothing is written).
@@ -177,7 +179,9 @@ pub trait Storage: Send + Sync + 'static {
         device: &Device,
         now_ms: u64,
     ) -> Result<Device, StorageError>;
-    /// Marks a device of `team` revoked; false when no such device.
+    /// Marks a device of `team` revoked and, in the same transaction, deletes the
+    /// unused enrollment tokens it made (a seized coordinator's invites must not
+    /// enroll anyone afterwards); false when no such device.
     fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError>;
     /// Stores a bundle once per (device, batch), giving it the team's next sequence
     /// number and recording the request's nonce (with the forgetting time of
@@ -239,6 +243,15 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: u64,
         forget_before_ms: u64,
     ) -> Result<bool, StorageError>;
+}
+
+/// Whether an X25519 public key can receive a sealed key: not of small order (a
+/// small-order key would give every sender the same shared secret). Any clamped scalar
+/// is a multiple of the cofactor, so the product is the identity exactly for those.
+pub fn usable_kx(key: &[u8; 32]) -> bool {
+    x25519_dalek::StaticSecret::from([0x5a; 32])
+        .diffie_hellman(&x25519_dalek::PublicKey::from(*key))
+        .was_contributory()
 }
 
 /// Milliseconds as stored (both stores keep signed 64-bit integers).

@@ -10,6 +10,9 @@ use std::process::{Child, Command, Stdio};
 
 use ed25519_dalek::{Signer, SigningKey};
 use safekeep_server::protocol;
+use safekeep_server::storage::{
+    Device as StoredDevice, PostgresStorage, Role, SqliteStorage, Storage, StorageError,
+};
 use safekeep_server::testing::ScratchDatabase;
 use serde_json::{Value, json};
 
@@ -757,6 +760,33 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     let by_field = json!({"epoch": 2, "grants": [grant(&later)], "top_up": true});
     assert_eq!(post(&field, by_field).0, 403);
 
+    // A top-up stores grants only for devices that lack the epoch.
+    let needless =
+        json!({"epoch": 2, "grants": [grant(&later), grant(&coordinator)], "top_up": true});
+    assert_eq!(post(&deputy, needless).0, 201);
+    assert_eq!(
+        mine(&later),
+        Vec::<u64>::new(),
+        "joined with epoch 2 already"
+    );
+    assert_eq!(mine(&coordinator), Vec::<u64>::new(), "the epoch's author");
+
+    // The deputy registers an invite, then is removed: its unused invite enrolls
+    // nobody afterwards.
+    let token = hex(&random::<24>());
+    let offer = json!({"token_hash": hex(&protocol::token_hash(token.as_bytes())),
+        "role": "coordinator", "expires_ms": now_ms() + 60_000});
+    assert_eq!(
+        signed(
+            &server,
+            &deputy,
+            "POST",
+            "/v1/enrollments",
+            offer.to_string().as_bytes()
+        )
+        .status,
+        201
+    );
     // A revoked coordinator starts no epoch, even the next one with every grant.
     let path = format!("/v1/devices/{}/revoke", hex(&deputy.id));
     assert_eq!(
@@ -768,8 +798,24 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     // The revoked deputy is owed nothing; the coordinator starts epoch 3 without it.
     assert_eq!(post(&coordinator, next).0, 201);
     assert_eq!(lacks()[&hex(&deputy.id)], json!([]));
+    let thief = Device::new();
+    let body = json!({"team": hex(&team), "token": token, "public_key": thief.public(),
+        "kx_public": kx(), "epoch": 1});
+    let refused = signed(
+        &server,
+        &thief,
+        "POST",
+        "/v1/enroll",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (403, "bad_enrollment"),
+        "the removed coordinator's invite died with it"
+    );
 
-    // A key-exchange key of small order (the identity here) is refused at enrollment.
+    // A key-exchange key of small order (u = 1, a point of order 4) is refused at
+    // enrollment.
     let token = hex(&random::<24>());
     let offer = json!({"token_hash": hex(&protocol::token_hash(token.as_bytes())),
         "role": "field", "expires_ms": now_ms() + 60_000});
@@ -797,6 +843,63 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
         body.to_string().as_bytes(),
     );
     assert_eq!(refused.status, 400);
+}
+
+#[test]
+fn the_store_refuses_grants_from_a_revoked_author_inside_its_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStorage::open(dir.path()).unwrap();
+    revoked_author_on(&sqlite);
+    if let Some(db) = ScratchDatabase::create(
+        "the_store_refuses_grants_from_a_revoked_author_inside_its_transaction",
+    ) {
+        revoked_author_on(&PostgresStorage::connect(&db.url()).unwrap());
+    }
+}
+
+/// The request layer refuses a revoked device before any handler runs; the store
+/// checks again inside the grant transaction, for a revocation that lands between the
+/// two. Called straight on the store, that check alone must refuse.
+fn revoked_author_on(store: &dyn Storage) {
+    let team = random::<16>();
+    let device = |id: [u8; 16], role: Role| StoredDevice {
+        id,
+        team,
+        public_key: random(),
+        role,
+        enrolled_ms: now_ms(),
+        revoked_ms: None,
+        kx_public: Some(random()),
+        joined_epoch: 1,
+    };
+    let (coordinator, deputy) = (random::<16>(), random::<16>());
+    store
+        .create_team(&team, &device(coordinator, Role::Coordinator))
+        .unwrap();
+    let token = random::<32>();
+    store
+        .add_enrollment(
+            &team,
+            &token,
+            Role::Coordinator,
+            now_ms() + 60_000,
+            &coordinator,
+        )
+        .unwrap();
+    store
+        .enroll(&team, &token, &device(deputy, Role::Field), now_ms())
+        .unwrap();
+    assert!(store.revoke(&team, &deputy, now_ms()).unwrap());
+    let grants = [(coordinator, vec![1, 2, 3])];
+    assert!(matches!(
+        store.put_grants(&team, &deputy, 2, &grants, false, now_ms()),
+        Err(StorageError::Revoked)
+    ));
+    assert!(matches!(
+        store.add_enrollment(&team, &random(), Role::Field, now_ms() + 60_000, &deputy),
+        Err(StorageError::Revoked)
+    ));
+    assert!(store.grants(&coordinator, 1).unwrap().is_empty());
 }
 
 /// Several stateless server processes over one PostgreSQL database act as one server:

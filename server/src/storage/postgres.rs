@@ -98,6 +98,8 @@ CREATE TABLE epochs (
 const SCHEMA_3: &str = "
 ALTER TABLE devices ADD COLUMN joined_epoch BIGINT NOT NULL DEFAULT 1;
 CREATE INDEX grants_by_team ON grants (team, epoch);
+ALTER TABLE enrollments ADD COLUMN created_by BYTEA;
+CREATE INDEX enrollments_by_creator ON enrollments (created_by) WHERE used_by IS NULL;
 ";
 
 /// Sequencing in groups: a bundle is stored unnumbered (`seq` NULL) and numbered in
@@ -193,6 +195,13 @@ fn sequencing_lock(team: &Id) -> i64 {
     key.copy_from_slice(&team[..8]);
     i64::from_be_bytes(key)
 }
+
+/// Whether device $1 of team $2 is owed a grant of epoch $3 (a top-up stores only
+/// those): the condition of [`Storage::lacking_grants`] for one pair.
+const LACKS: &str = "
+SELECT EXISTS (SELECT 1 FROM devices d WHERE d.id = $1 AND d.team = $2
+    AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL AND d.joined_epoch < $3)
+  AND NOT EXISTS (SELECT 1 FROM epochs e WHERE e.team = $2 AND e.epoch = $3 AND e.author = $1)";
 
 /// See [`Storage::lacking_grants`].
 const LACKING_GRANTS: &str = "
@@ -290,7 +299,10 @@ impl PostgresStorage {
         // A stalled link or a stuck transaction must not hold a team's lock forever.
         let options = [
             config.get_options().unwrap_or_default(),
-            "-c lock_timeout=10s -c statement_timeout=60s -c idle_in_transaction_session_timeout=60s",
+            // Numbering relies on each statement seeing what committed before it
+            // (read committed), whatever the database or role default.
+            "-c lock_timeout=10s -c statement_timeout=60s -c idle_in_transaction_session_timeout=60s \
+             -c default_transaction_isolation=read\\ committed",
         ]
         .join(" ");
         config
@@ -489,24 +501,41 @@ impl Storage for PostgresStorage {
         token_hash: &[u8; 32],
         role: Role,
         expires_ms: u64,
+        created_by: &Id,
     ) -> Result<(), StorageError> {
-        let added = self
-            .conn()?
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        // The creator's row, shared-locked: a revocation (which deletes the creator's
+        // unused tokens) commits before this, and is seen, or after, and deletes it.
+        let revoked: Option<i64> = tx
+            .query_typed_opt(
+                "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR SHARE",
+                &[(&&created_by[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
+            )
+            .map_err(pg)?
+            .ok_or(StorageError::NotInTeam)?
+            .try_get(0)
+            .map_err(pg)?;
+        if revoked.is_some() {
+            return Err(StorageError::Revoked);
+        }
+        let added = tx
             .execute_typed(
-                "INSERT INTO enrollments (token_hash, team, role, expires_ms)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                "INSERT INTO enrollments (token_hash, team, role, expires_ms, created_by)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
                 &[
                     (&&token_hash[..], Type::BYTEA),
                     (&&team[..], Type::BYTEA),
                     (&role.name(), Type::TEXT),
                     (&ms(expires_ms), Type::INT8),
+                    (&&created_by[..], Type::BYTEA),
                 ],
             )
             .map_err(pg)?;
         if added == 0 {
             return Err(StorageError::TokenExists);
         }
-        Ok(())
+        tx.commit().map_err(pg)
     }
 
     fn enrollment_open(
@@ -577,8 +606,9 @@ impl Storage for PostgresStorage {
     }
 
     fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
-        let found = self
-            .conn()?
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction().map_err(pg)?;
+        let found = tx
             .execute_typed(
                 "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $3)
                  WHERE id = $1 AND team = $2",
@@ -589,6 +619,16 @@ impl Storage for PostgresStorage {
                 ],
             )
             .map_err(pg)?;
+        if found == 1 {
+            // An enrollment holding its token (FOR UPDATE) finishes first; then the
+            // token is used and stays.
+            tx.execute_typed(
+                "DELETE FROM enrollments WHERE created_by = $1 AND used_by IS NULL",
+                &[(&&device[..], Type::BYTEA)],
+            )
+            .map_err(pg)?;
+        }
+        tx.commit().map_err(pg)?;
         Ok(found == 1)
     }
 
@@ -778,14 +818,15 @@ impl Storage for PostgresStorage {
                 }
                 let owed = tx
                     .query_typed(
-                        "SELECT id FROM devices WHERE team = $1 AND revoked_ms IS NULL
+                        "SELECT id, kx_public FROM devices WHERE team = $1 AND revoked_ms IS NULL
                          AND kx_public IS NOT NULL AND id <> $2",
                         &[(&&team[..], Type::BYTEA), (&&author[..], Type::BYTEA)],
                     )
                     .map_err(pg)?;
                 for row in owed {
                     let id = id_of(row.try_get(0).map_err(pg)?)?;
-                    if !grants.iter().any(|(g, _)| *g == id) {
+                    let kx = key_of(row.try_get(1).map_err(pg)?)?;
+                    if super::usable_kx(&kx) && !grants.iter().any(|(g, _)| *g == id) {
                         return Err(StorageError::GrantsIncomplete);
                     }
                 }
@@ -817,6 +858,23 @@ impl Storage for PostgresStorage {
                 .map_err(pg)?;
             if !ours {
                 return Err(StorageError::NotInTeam);
+            }
+            if top_up {
+                let lacks: bool = tx
+                    .query_typed_one(
+                        LACKS,
+                        &[
+                            (&&device[..], Type::BYTEA),
+                            (&&team[..], Type::BYTEA),
+                            (&epoch_param, Type::INT8),
+                        ],
+                    )
+                    .map_err(pg)?
+                    .try_get(0)
+                    .map_err(pg)?;
+                if !lacks {
+                    continue;
+                }
             }
             tx.execute_typed(
                 "INSERT INTO grants (device, epoch, team, body, created_ms)

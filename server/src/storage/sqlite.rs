@@ -94,6 +94,8 @@ CREATE TABLE epochs (
 const SCHEMA_3: &str = "
 ALTER TABLE devices ADD COLUMN joined_epoch INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX grants_by_team ON grants (team, epoch);
+ALTER TABLE enrollments ADD COLUMN created_by BLOB;
+CREATE INDEX enrollments_by_creator ON enrollments (created_by) WHERE used_by IS NULL;
 ";
 
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
@@ -116,6 +118,13 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
 
 const DEVICE_COLUMNS: &str =
     "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch";
+
+/// Whether device ?1 of team ?2 is owed a grant of epoch ?3 (a top-up stores only
+/// those): the condition of [`Storage::lacking_grants`] for one pair.
+const LACKS: &str = "
+SELECT EXISTS (SELECT 1 FROM devices d WHERE d.id = ?1 AND d.team = ?2
+    AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL AND d.joined_epoch < ?3)
+  AND NOT EXISTS (SELECT 1 FROM epochs e WHERE e.team = ?2 AND e.epoch = ?3 AND e.author = ?1)";
 
 /// See [`Storage::lacking_grants`].
 const LACKING_GRANTS: &str = "
@@ -253,16 +262,30 @@ impl Storage for SqliteStorage {
         token_hash: &[u8; 32],
         role: Role,
         expires_ms: u64,
+        created_by: &Id,
     ) -> Result<(), StorageError> {
         self.with(|c| {
-            let added = c.execute(
-                "INSERT INTO enrollments (token_hash, team, role, expires_ms) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO NOTHING",
-                params![token_hash, team, role.name(), ms(expires_ms)],
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let revoked: Option<i64> = tx
+                .query_row(
+                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
+                    params![created_by, team],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or(StorageError::NotInTeam)?;
+            if revoked.is_some() {
+                return Err(StorageError::Revoked);
+            }
+            let added = tx.execute(
+                "INSERT INTO enrollments (token_hash, team, role, expires_ms, created_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                params![token_hash, team, role.name(), ms(expires_ms), created_by],
             )?;
             if added == 0 {
                 return Err(StorageError::TokenExists);
             }
+            tx.commit()?;
             Ok(())
         })
     }
@@ -319,10 +342,18 @@ impl Storage for SqliteStorage {
 
     fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
         self.with(|c| {
-            let found = c.execute(
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found = tx.execute(
                 "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?3) WHERE id = ?1 AND team = ?2",
                 params![device, team, ms(now_ms)],
             )?;
+            if found == 1 {
+                tx.execute(
+                    "DELETE FROM enrollments WHERE created_by = ?1 AND used_by IS NULL",
+                    [device],
+                )?;
+            }
+            tx.commit()?;
             Ok(found == 1)
         })
     }
@@ -496,14 +527,20 @@ impl Storage for SqliteStorage {
                         return Err(StorageError::EpochOutOfOrder);
                     }
                     let mut stmt = tx.prepare(
-                        "SELECT id FROM devices WHERE team = ?1 AND revoked_ms IS NULL
+                        "SELECT id, kx_public FROM devices WHERE team = ?1 AND revoked_ms IS NULL
                          AND kx_public IS NOT NULL AND id <> ?2",
                     )?;
                     let owed = stmt
-                        .query_map(params![team, author], |r| r.get::<_, Id>(0))?
+                        .query_map(params![team, author], |r| {
+                            Ok((r.get::<_, Id>(0)?, r.get::<_, [u8; 32]>(1)?))
+                        })?
                         .collect::<Result<Vec<_>, _>>()?;
                     drop(stmt);
-                    if owed.iter().any(|d| !grants.iter().any(|(g, _)| g == d)) {
+                    if owed
+                        .iter()
+                        .filter(|(_, kx)| super::usable_kx(kx))
+                        .any(|(d, _)| !grants.iter().any(|(g, _)| g == d))
+                    {
                         return Err(StorageError::GrantsIncomplete);
                     }
                     tx.execute(
@@ -520,6 +557,9 @@ impl Storage for SqliteStorage {
                 )?;
                 if !ours {
                     return Err(StorageError::NotInTeam);
+                }
+                if top_up && !tx.query_row(LACKS, params![device, team, epoch], |r| r.get(0))? {
+                    continue;
                 }
                 tx.execute(
                     "INSERT INTO grants (device, epoch, team, body, created_ms)
