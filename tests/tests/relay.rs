@@ -541,11 +541,13 @@ fn converge_on(root: &Path, store: Store) {
 
 /// Passes requests to the server, except that it can lose the answer to a removal
 /// (the server acted, the phone never heard) or answer a device list with another
-/// key-exchange key for one device (a compromised server).
+/// key-exchange key for one device (a compromised server), from now on or from the
+/// next removal on.
 #[derive(Default)]
 struct Meddler {
     lose_revoke_answer: std::sync::atomic::AtomicBool,
     swap_key_of: std::sync::Mutex<Option<String>>,
+    swap_after_revoke: std::sync::Mutex<Option<String>>,
 }
 
 impl safekeep_core::sync::Transport for Meddler {
@@ -556,6 +558,9 @@ impl safekeep_core::sync::Transport for Meddler {
         let revoke = request.url.ends_with("/revoke");
         let list = request.url.ends_with("/v1/devices");
         let mut answer = HttpTransport::default().send(request)?;
+        if revoke && let Some(device) = self.swap_after_revoke.lock().unwrap().take() {
+            *self.swap_key_of.lock().unwrap() = Some(device);
+        }
         if revoke
             && self
                 .lose_revoke_answer
@@ -699,4 +704,25 @@ fn late_joiners_on(root: &Path, store: Store) {
         4
     );
     assert_eq!(sync(&late).new_keys, 1);
+
+    // The server swaps the key only once the removal is done, when the new key is
+    // about to be sealed: still nothing is sent. The rotation stays owed and goes out,
+    // to the right keys, once the server answers honestly.
+    let second = join(&coordinator, &root.join("second"), Role::Field);
+    sync(&second);
+    let meddler = Meddler::default();
+    *meddler.swap_after_revoke.lock().unwrap() = Some(late.device_id().unwrap().to_string());
+    assert!(matches!(
+        coordinator.revoke_device(second.device_id().unwrap(), &meddler),
+        Err(SyncError::KeyChanged)
+    ));
+    assert_eq!(coordinator.team().unwrap().unwrap().epoch, 5);
+    assert_eq!(sync(&late).new_keys, 0, "nothing was delivered");
+    sync(&coordinator);
+    assert_eq!(sync(&late).new_keys, 1);
+    assert_eq!(late.team().unwrap().unwrap().epoch, 5);
+    assert!(matches!(
+        second.sync_online(&t, &mut |_, _| {}, &|| false),
+        Err(SyncError::Revoked)
+    ));
 }

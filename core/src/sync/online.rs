@@ -433,24 +433,30 @@ impl Vault {
     ) -> Result<u32, SyncError> {
         let signer = self.signer()?;
         // A rotation not delivered yet goes first: each grant needs the epoch before it.
-        self.wiping(self.deliver_grants(&signer, transport))?;
+        // No top-up now: the device being removed may be one that lacks a key.
+        self.wiping(self.deliver_grants(&signer, transport, false))?;
         self.add_id(ROTATION_OWED, device)?;
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
         let sent = signer.send(transport, "POST", &path, Vec::new());
         self.wiping(sent)?;
         self.rotate_team_key(&[device])?;
-        self.wiping(self.deliver_grants(&signer, transport))?;
+        self.wiping(self.deliver_grants(&signer, transport, true))?;
         Ok(self.team()?.ok_or(SyncError::NoTeam)?.epoch)
     }
 
-    /// Adds a device id to a meta list of ids, once.
+    /// Adds a device id to a meta list of ids, once (one read and write of the vault,
+    /// so a concurrent change of the list is not lost).
     fn add_id(&self, key: &str, device: DeviceId) -> Result<(), SyncError> {
-        let mut ids = self.meta(key)?.unwrap_or_default();
-        if !ids.chunks(16).any(|id| id == device.as_bytes()) {
-            ids.extend_from_slice(device.as_bytes());
-            self.set_meta(key, &ids)?;
-        }
-        Ok(())
+        self.with_unlocked(SyncError::Locked, |u| {
+            let tx = u.store.write()?;
+            let mut ids = Store::meta(&tx, key)?.unwrap_or_default();
+            if !ids.chunks(16).any(|id| id == device.as_bytes()) {
+                ids.extend_from_slice(device.as_bytes());
+                Store::set_meta(&tx, key, &ids)?;
+            }
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            Ok(())
+        })
     }
 
     /// Starts a new key epoch with a fresh random key (coordinator), marked for
@@ -506,16 +512,35 @@ impl Vault {
         if owed.is_empty() {
             return Ok(());
         }
-        let revoked: Vec<DeviceId> = devices
+        let examined: Vec<&ServerDevice> = devices
+            .iter()
+            .filter(|d| owed.chunks(16).any(|id| id == d.device.as_bytes()))
+            .collect();
+        let revoked: Vec<DeviceId> = examined
             .iter()
             .filter(|d| d.revoked_ms.is_some())
-            .filter(|d| owed.chunks(16).any(|id| id == d.device.as_bytes()))
             .map(|d| d.device)
             .collect();
+        // Those revoked leave the list with their rotation (one write).
         if !revoked.is_empty() {
             self.rotate_team_key(&revoked)?;
         }
-        self.delete_meta(ROTATION_OWED)
+        // Those the server lists as not revoked were not removed (the request failed;
+        // the person saw the error). Only the ids examined here leave the list: one a
+        // removal on another thread adds meanwhile stays.
+        self.with_unlocked(SyncError::Locked, |u| {
+            let tx = u.store.write()?;
+            let kept: Vec<u8> = Store::meta(&tx, ROTATION_OWED)?
+                .unwrap_or_default()
+                .chunks(16)
+                .filter(|id| !examined.iter().any(|d| d.device.as_bytes()[..] == id[..]))
+                .flatten()
+                .copied()
+                .collect();
+            Store::set_meta(&tx, ROTATION_OWED, &kept)?;
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            Ok(())
+        })
     }
 
     /// Checks the key-exchange keys the server lists against those it listed before,
@@ -612,7 +637,12 @@ impl Vault {
     ///    meanwhile (`grants_incomplete`), the devices are listed again;
     /// 3. devices that joined with an invite made before an epoch started get that
     ///    epoch's key (and each one between).
-    fn deliver_grants(&self, signer: &Signer_, transport: &dyn Transport) -> Result<(), SyncError> {
+    fn deliver_grants(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        top_up: bool,
+    ) -> Result<(), SyncError> {
         if self.team()?.ok_or(SyncError::NoTeam)?.role != Role::Coordinator {
             return Ok(());
         }
@@ -671,6 +701,9 @@ impl Vault {
                 Ok(())
             })?;
             devices = self.pinned_devices(transport)?;
+        }
+        if !top_up {
+            return Ok(());
         }
         self.top_up_grants(signer, transport, &devices)
     }
@@ -859,7 +892,7 @@ impl Vault {
         let mut round = SyncRound::default();
         // Team keys first: deliver a rotation this vault made, take one made elsewhere
         // (so this round's bundles are sealed under, and can be read with, the newest).
-        self.deliver_grants(&signer, transport)?;
+        self.deliver_grants(&signer, transport, true)?;
         round.new_keys = self.fetch_grants(&signer, transport)?;
         let check = || {
             if cancelled() {
