@@ -198,6 +198,9 @@ pub struct ServerDevice {
     pub enrolled: std::time::SystemTime,
     /// When it was removed, if it was.
     pub revoked: Option<std::time::SystemTime>,
+    /// The coordinator device whose invite enrolled it (`None` for the team's first
+    /// coordinator). After a coordinator's phone is lost, check the devices it enrolled.
+    pub enrolled_by: Option<String>,
 }
 
 pub(crate) fn server_device(d: core_sync::ServerDevice) -> ServerDevice {
@@ -207,6 +210,7 @@ pub(crate) fn server_device(d: core_sync::ServerDevice) -> ServerDevice {
         role: crate::convert::role(d.role),
         enrolled: at(d.enrolled_ms),
         revoked: d.revoked_ms.map(at),
+        enrolled_by: d.enrolled_by.map(|c| c.to_string()),
     }
 }
 

@@ -131,14 +131,19 @@ pub fn devices(dir: &Path, json_out: bool) -> CliResult {
                     "role": d.role.name(),
                     "enrolled_ms": d.enrolled_ms,
                     "revoked_ms": d.revoked_ms,
+                    "enrolled_by": d.enrolled_by.map(|c| c.to_string()),
                 })
             })
             .collect();
         println!("{}", serde_json::Value::Array(items));
     } else {
         for d in &list {
+            let by = d
+                .enrolled_by
+                .map(|c| format!("enrolled by {c}"))
+                .unwrap_or_default();
             println!(
-                "{}  {:<11}  {}",
+                "{}  {:<11}  {:<7}  {by}",
                 d.device,
                 d.role.name(),
                 if d.revoked_ms.is_some() {

@@ -227,6 +227,7 @@ fn storage_alone(
         revoked_ms: None,
         kx_public: None,
         joined_epoch: 1,
+        enrolled_by: None,
     };
     let coordinator = random();
     store

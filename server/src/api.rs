@@ -185,6 +185,7 @@ fn device_json(d: &Device, lacks: &[u32]) -> JsonValue {
         "kx_public": d.kx_public.as_ref().map(|k| hex(k)),
         "joined_epoch": d.joined_epoch,
         "lacks": lacks,
+        "enrolled_by": d.enrolled_by.as_ref().map(|c| hex(c)),
     })
 }
 
@@ -257,6 +258,7 @@ pub async fn create_team(
                 revoked_ms: None,
                 kx_public,
                 joined_epoch,
+                enrolled_by: None,
             };
             storage.create_team(&team, &device)?;
             Ok(device)
@@ -379,6 +381,7 @@ pub async fn enroll(
                 revoked_ms: None,
                 kx_public,
                 joined_epoch,
+                enrolled_by: None,
             };
             Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })

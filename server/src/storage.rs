@@ -67,6 +67,11 @@ pub struct Device {
     /// The team key epoch it joined with (its invite carried the keys up to it):
     /// coordinators owe it the grants of every later epoch.
     pub joined_epoch: u32,
+    /// The coordinator whose invite enrolled it, as listed by [`Storage::devices`]
+    /// (`None` for the team's first coordinator, and for devices enrolled before this
+    /// was kept): after a coordinator phone is seized, the devices it enrolled are the
+    /// ones to check.
+    pub enrolled_by: Option<Id>,
 }
 
 /// A stored bundle, as pulled.
@@ -150,7 +155,7 @@ pub trait Storage: Send + Sync + 'static {
     fn create_team(&self, team: &Id, coordinator: &Device) -> Result<(), StorageError>;
     /// A device by id.
     fn device(&self, id: &Id) -> Result<Option<Device>, StorageError>;
-    /// The devices of a team, by enrollment time.
+    /// The devices of a team, by enrollment time, with who enrolled each.
     fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError>;
     /// Adds an enrollment token (its hash) for `role`, valid until `expires_ms`, made
     /// by the coordinator `created_by` (its unused tokens end when it is revoked).

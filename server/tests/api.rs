@@ -744,6 +744,18 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     );
     let listed = lacks();
     assert_eq!(listed[&hex(&late.id)], json!([2]));
+    let enrolled_by = |device: &Device| {
+        let listed = signed(&server, &coordinator, "GET", "/v1/devices", b"").json();
+        listed["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device"] == hex(&device.id))
+            .unwrap()["enrolled_by"]
+            .clone()
+    };
+    assert_eq!(enrolled_by(&late), json!(hex(&coordinator.id)));
+    assert_eq!(enrolled_by(&coordinator), Value::Null, "the team's first");
     assert_eq!(listed[&hex(&later.id)], json!([]));
     assert_eq!(listed[&hex(&field.id)], json!([]));
     assert_eq!(
@@ -871,6 +883,7 @@ fn revoked_author_on(store: &dyn Storage) {
         revoked_ms: None,
         kx_public: Some(random()),
         joined_epoch: 1,
+        enrolled_by: None,
     };
     let (coordinator, deputy) = (random::<16>(), random::<16>());
     store

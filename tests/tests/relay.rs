@@ -631,6 +631,7 @@ fn late_joiners_on(root: &Path, store: Store) {
         .find(|d| d.device == late.device_id().unwrap())
         .unwrap();
     assert_eq!(entry.lacks, vec![2], "the server knows what it lacks");
+    assert_eq!(entry.enrolled_by, Some(coordinator.device_id().unwrap()));
 
     // The field phone writes under epoch 2; the late phone cannot read it until the
     // coordinator's next round delivers the key, then it can.

@@ -97,6 +97,10 @@ pub struct ServerDevice {
     /// joined with an invite made before a removal): a coordinator's next round
     /// delivers them.
     pub lacks: Vec<u32>,
+    /// The coordinator whose invite enrolled it (`None` for the team's first
+    /// coordinator): after a coordinator phone is lost, the devices it enrolled are
+    /// the ones to check.
+    pub enrolled_by: Option<DeviceId>,
 }
 
 /// What signs this vault's requests: its device id, its key and the server.
@@ -412,6 +416,10 @@ impl Vault {
                             .map(|e| u32::try_from(e.as_u64()?).ok())
                             .collect::<Option<_>>()?,
                         None => Vec::new(),
+                    },
+                    enrolled_by: match d["enrolled_by"].as_str() {
+                        Some(c) => Some(c.parse().ok()?),
+                        None => None,
                     },
                 })
             })

@@ -100,6 +100,7 @@ ALTER TABLE devices ADD COLUMN joined_epoch BIGINT NOT NULL DEFAULT 1;
 CREATE INDEX grants_by_team ON grants (team, epoch);
 ALTER TABLE enrollments ADD COLUMN created_by BYTEA;
 CREATE INDEX enrollments_by_creator ON enrollments (created_by) WHERE used_by IS NULL;
+CREATE INDEX enrollments_by_team ON enrollments (team);
 ";
 
 /// Sequencing in groups: a bundle is stored unnumbered (`seq` NULL) and numbered in
@@ -282,6 +283,7 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
             .map(key_of)
             .transpose()?,
         joined_epoch: epoch_of(row.try_get(7).map_err(pg)?)?,
+        enrolled_by: None,
     })
 }
 
@@ -482,7 +484,15 @@ impl Storage for PostgresStorage {
     }
 
     fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError> {
-        self.conn()?
+        let mut conn = self.conn()?;
+        // One snapshot for the devices and who enrolled them.
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(pg)?;
+        let mut devices = tx
             .query_typed(
                 &format!(
                     "SELECT {DEVICE_COLUMNS} FROM devices WHERE team = $1 ORDER BY enrolled_ms, id"
@@ -492,7 +502,27 @@ impl Storage for PostgresStorage {
             .map_err(pg)?
             .iter()
             .map(device_from_row)
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        let by = tx
+            .query_typed(
+                "SELECT used_by, created_by FROM enrollments
+                 WHERE team = $1 AND used_by IS NOT NULL AND created_by IS NOT NULL",
+                &[(&&team[..], Type::BYTEA)],
+            )
+            .map_err(pg)?
+            .iter()
+            .map(|r| {
+                Ok((
+                    id_of(r.try_get(0).map_err(pg)?)?,
+                    id_of(r.try_get(1).map_err(pg)?)?,
+                ))
+            })
+            .collect::<Result<Vec<(Id, Id)>, StorageError>>()?;
+        tx.commit().map_err(pg)?;
+        for device in &mut devices {
+            device.enrolled_by = by.iter().find(|(d, _)| *d == device.id).map(|(_, c)| *c);
+        }
+        Ok(devices)
     }
 
     fn add_enrollment(

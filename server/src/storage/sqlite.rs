@@ -96,6 +96,7 @@ ALTER TABLE devices ADD COLUMN joined_epoch INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX grants_by_team ON grants (team, epoch);
 ALTER TABLE enrollments ADD COLUMN created_by BLOB;
 CREATE INDEX enrollments_by_creator ON enrollments (created_by) WHERE used_by IS NULL;
+CREATE INDEX enrollments_by_team ON enrollments (team);
 ";
 
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
@@ -113,6 +114,7 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         revoked_ms: r.get::<_, Option<i64>>(5)?.map(|t| t as u64),
         kx_public: r.get(6)?,
         joined_epoch: r.get(7)?,
+        enrolled_by: None,
     })
 }
 
@@ -251,8 +253,20 @@ impl Storage for SqliteStorage {
             let mut stmt = c.prepare(&format!(
                 "SELECT {DEVICE_COLUMNS} FROM devices WHERE team = ?1 ORDER BY enrolled_ms, id"
             ))?;
-            let rows = stmt.query_map([team], device_from_row)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let mut devices: Vec<Device> = stmt
+                .query_map([team], device_from_row)?
+                .collect::<Result<_, _>>()?;
+            let mut stmt = c.prepare_cached(
+                "SELECT used_by, created_by FROM enrollments
+                 WHERE team = ?1 AND used_by IS NOT NULL AND created_by IS NOT NULL",
+            )?;
+            let by: Vec<(Id, Id)> = stmt
+                .query_map([team], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            for device in &mut devices {
+                device.enrolled_by = by.iter().find(|(d, _)| *d == device.id).map(|(_, c)| *c);
+            }
+            Ok(devices)
         })
     }
 
