@@ -38,6 +38,28 @@ const ROTATION_OWED: &str = "rotation_owed";
 /// (16-byte id ‖ 32-byte key): a server that later lists another key for a device is
 /// not sent any team key.
 const KX_PINS: &str = "kx_pins";
+/// Whether a meta list of device ids (16 bytes each, concatenated) holds `device`.
+fn lists(ids: &[u8], device: DeviceId) -> bool {
+    ids.chunks(16).any(|id| id == device.as_bytes())
+}
+
+/// A meta list of device ids with `device` added, once.
+fn with_id(mut ids: Vec<u8>, device: DeviceId) -> Vec<u8> {
+    if !lists(&ids, device) {
+        ids.extend_from_slice(device.as_bytes());
+    }
+    ids
+}
+
+/// A meta list of device ids without those for which `drop` holds.
+fn without_ids(ids: &[u8], drop: impl Fn(&[u8]) -> bool) -> Vec<u8> {
+    ids.chunks(16)
+        .filter(|id| !drop(id))
+        .flatten()
+        .copied()
+        .collect()
+}
+
 /// Meta keys of the pull cursor and the outbox, per server (a cursor is a place in one
 /// server's order, meaningless on another).
 fn per_server(what: &str, server: &str) -> String {
@@ -457,11 +479,8 @@ impl Vault {
     fn add_id(&self, key: &str, device: DeviceId) -> Result<(), SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
             let tx = u.store.write()?;
-            let mut ids = Store::meta(&tx, key)?.unwrap_or_default();
-            if !ids.chunks(16).any(|id| id == device.as_bytes()) {
-                ids.extend_from_slice(device.as_bytes());
-                Store::set_meta(&tx, key, &ids)?;
-            }
+            let ids = Store::meta(&tx, key)?.unwrap_or_default();
+            Store::set_meta(&tx, key, &with_id(ids, device))?;
             tx.commit().map_err(crate::store::StoreError::from)?;
             Ok(())
         })
@@ -491,19 +510,14 @@ impl Vault {
             if Store::meta(&tx, GRANTS_PENDING)?.is_none() {
                 Store::set_meta(&tx, GRANTS_PENDING, &epoch.to_be_bytes())?;
             }
-            let mut gone = Store::meta(&tx, REVOKED_HERE)?.unwrap_or_default();
-            let mut owed = Store::meta(&tx, ROTATION_OWED)?.unwrap_or_default();
-            for device in removed {
-                if !gone.chunks(16).any(|id| id == device.as_bytes()) {
-                    gone.extend_from_slice(device.as_bytes());
-                }
-                owed = owed
-                    .chunks(16)
-                    .filter(|id| *id != device.as_bytes())
-                    .flatten()
-                    .copied()
-                    .collect();
-            }
+            let gone = removed.iter().fold(
+                Store::meta(&tx, REVOKED_HERE)?.unwrap_or_default(),
+                |ids, device| with_id(ids, *device),
+            );
+            let owed = without_ids(
+                &Store::meta(&tx, ROTATION_OWED)?.unwrap_or_default(),
+                |id| removed.iter().any(|d| d.as_bytes()[..] == id[..]),
+            );
             Store::set_meta(&tx, REVOKED_HERE, &gone)?;
             Store::set_meta(&tx, ROTATION_OWED, &owed)?;
             tx.commit().map_err(crate::store::StoreError::from)?;
@@ -520,10 +534,8 @@ impl Vault {
         if owed.is_empty() {
             return Ok(());
         }
-        let examined: Vec<&ServerDevice> = devices
-            .iter()
-            .filter(|d| owed.chunks(16).any(|id| id == d.device.as_bytes()))
-            .collect();
+        let examined: Vec<&ServerDevice> =
+            devices.iter().filter(|d| lists(&owed, d.device)).collect();
         let revoked: Vec<DeviceId> = examined
             .iter()
             .filter(|d| d.revoked_ms.is_some())
@@ -538,13 +550,10 @@ impl Vault {
         // removal on another thread adds meanwhile stays.
         self.with_unlocked(SyncError::Locked, |u| {
             let tx = u.store.write()?;
-            let kept: Vec<u8> = Store::meta(&tx, ROTATION_OWED)?
-                .unwrap_or_default()
-                .chunks(16)
-                .filter(|id| !examined.iter().any(|d| d.device.as_bytes()[..] == id[..]))
-                .flatten()
-                .copied()
-                .collect();
+            let kept = without_ids(
+                &Store::meta(&tx, ROTATION_OWED)?.unwrap_or_default(),
+                |id| examined.iter().any(|d| d.device.as_bytes()[..] == id[..]),
+            );
             Store::set_meta(&tx, ROTATION_OWED, &kept)?;
             tx.commit().map_err(crate::store::StoreError::from)?;
             Ok(())
@@ -594,7 +603,7 @@ impl Vault {
         Ok(devices
             .iter()
             .filter(|d| d.revoked_ms.is_none() && d.device != me)
-            .filter(|d| !removed.chunks(16).any(|id| id == d.device.as_bytes()))
+            .filter(|d| !lists(&removed, d.device))
             .filter_map(|d| Some((d, d.kx_public?)))
             .collect())
     }

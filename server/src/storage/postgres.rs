@@ -392,6 +392,29 @@ fn insert_device(
     Ok(())
 }
 
+/// Checks that `device` is a member of `team` and not revoked, locking its row with
+/// `lock` (`FOR SHARE` or `FOR UPDATE`) so a revocation is ordered against the caller.
+fn unrevoked_member(
+    tx: &mut Transaction<'_>,
+    team: &Id,
+    device: &Id,
+    lock: &str,
+) -> Result<(), StorageError> {
+    let revoked: Option<i64> = tx
+        .query_typed_opt(
+            &format!("SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 {lock}"),
+            &[(&&device[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
+        )
+        .map_err(pg)?
+        .ok_or(StorageError::NotInTeam)?
+        .try_get(0)
+        .map_err(pg)?;
+    match revoked {
+        Some(_) => Err(StorageError::Revoked),
+        None => Ok(()),
+    }
+}
+
 /// Drops the device's nonces from before the window and records this one; false when
 /// it was already used. Per device, so concurrent requests of different devices do not
 /// contend for the same rows.
@@ -537,18 +560,7 @@ impl Storage for PostgresStorage {
         let mut tx = conn.transaction().map_err(pg)?;
         // The creator's row, shared-locked: a revocation (which deletes the creator's
         // unused tokens) commits before this, and is seen, or after, and deletes it.
-        let revoked: Option<i64> = tx
-            .query_typed_opt(
-                "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR SHARE",
-                &[(&&created_by[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
-            )
-            .map_err(pg)?
-            .ok_or(StorageError::NotInTeam)?
-            .try_get(0)
-            .map_err(pg)?;
-        if revoked.is_some() {
-            return Err(StorageError::Revoked);
-        }
+        unrevoked_member(&mut tx, team, created_by, "FOR SHARE")?;
         let added = tx
             .execute_typed(
                 "INSERT INTO enrollments (token_hash, team, role, expires_ms, created_by)
@@ -806,18 +818,7 @@ impl Storage for PostgresStorage {
         let mut tx = conn.transaction().map_err(pg)?;
         // The author's row, locked: a revocation of the author commits before this
         // (and is seen) or after it.
-        let revoked: Option<i64> = tx
-            .query_typed_opt(
-                "SELECT revoked_ms FROM devices WHERE id = $1 AND team = $2 FOR UPDATE",
-                &[(&&author[..], Type::BYTEA), (&&team[..], Type::BYTEA)],
-            )
-            .map_err(pg)?
-            .ok_or(StorageError::NotInTeam)?
-            .try_get(0)
-            .map_err(pg)?;
-        if revoked.is_some() {
-            return Err(StorageError::Revoked);
-        }
+        unrevoked_member(&mut tx, team, author, "FOR UPDATE")?;
         let epoch_param = i64::from(epoch);
         let owner = |tx: &mut Transaction<'_>| -> Result<Option<Vec<u8>>, StorageError> {
             tx.query_typed_opt(

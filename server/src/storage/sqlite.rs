@@ -182,6 +182,23 @@ fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Checks that `device` is a member of `team` and not revoked (callers hold an
+/// immediate transaction, so a revocation is ordered against them).
+fn unrevoked_member(conn: &Connection, team: &Id, device: &Id) -> Result<(), StorageError> {
+    let revoked: Option<i64> = conn
+        .query_row(
+            "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
+            params![device, team],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or(StorageError::NotInTeam)?;
+    match revoked {
+        Some(_) => Err(StorageError::Revoked),
+        None => Ok(()),
+    }
+}
+
 fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), StorageError> {
     let added = conn.execute(
         "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch)
@@ -280,17 +297,7 @@ impl Storage for SqliteStorage {
     ) -> Result<(), StorageError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let revoked: Option<i64> = tx
-                .query_row(
-                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
-                    params![created_by, team],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or(StorageError::NotInTeam)?;
-            if revoked.is_some() {
-                return Err(StorageError::Revoked);
-            }
+            unrevoked_member(&tx, team, created_by)?;
             let added = tx.execute(
                 "INSERT INTO enrollments (token_hash, team, role, expires_ms, created_by)
                  VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
@@ -508,17 +515,7 @@ impl Storage for SqliteStorage {
             // Immediate: the checks and the writes see one state, ordered against a
             // revocation of the author.
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let revoked: Option<i64> = tx
-                .query_row(
-                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
-                    params![author, team],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .ok_or(StorageError::NotInTeam)?;
-            if revoked.is_some() {
-                return Err(StorageError::Revoked);
-            }
+            unrevoked_member(&tx, team, author)?;
             let owner: Option<Vec<u8>> = tx
                 .query_row(
                     "SELECT author FROM epochs WHERE team = ?1 AND epoch = ?2",
