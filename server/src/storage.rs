@@ -6,6 +6,7 @@
 //! deployments that outgrow one machine, several server processes over one database)
 //! on PostgreSQL.
 
+mod group_commit;
 mod postgres;
 mod sqlite;
 

@@ -1050,3 +1050,111 @@ fn several_servers_over_one_postgres_database_act_as_one() {
     sorted.sort();
     assert_eq!(sorted, vec![201, 403], "{statuses:?}");
 }
+
+#[test]
+fn concurrent_pushes_stored_in_groups_keep_their_own_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    grouped_pushes_on(&SqliteStorage::open(dir.path()).unwrap());
+    if let Some(db) =
+        ScratchDatabase::create("concurrent_pushes_stored_in_groups_keep_their_own_answers")
+    {
+        grouped_pushes_on(&PostgresStorage::connect(&db.url()).unwrap());
+    }
+}
+
+/// Eight devices push at once, straight into the store, so their pushes share groups.
+/// Among them are retries (the same bundle again: its first number), replays (a nonce
+/// used again), a batch number reused for another bundle, and a device removed halfway.
+/// Each push gets its own answer, a refused one stores nothing, and the team's order
+/// holds every stored bundle once, numbered 1..n without a gap.
+fn grouped_pushes_on(store: &dyn Storage) {
+    const DEVICES: usize = 8;
+    const BATCHES: u64 = 30;
+    let team = random::<16>();
+    let ids: Vec<[u8; 16]> = (0..DEVICES).map(|_| random()).collect();
+    let device = |id: [u8; 16], role: Role| StoredDevice {
+        id,
+        team,
+        public_key: random(),
+        role,
+        enrolled_ms: now_ms(),
+        revoked_ms: None,
+        kx_public: None,
+        joined_epoch: 1,
+        enrolled_by: None,
+    };
+    store
+        .create_team(&team, &device(ids[0], Role::Coordinator))
+        .unwrap();
+    for id in &ids[1..] {
+        let token = random::<32>();
+        store
+            .add_enrollment(&team, &token, Role::Field, now_ms() + 60_000, &ids[0])
+            .unwrap();
+        store
+            .enroll(&team, &token, &device(*id, Role::Field), now_ms())
+            .unwrap();
+    }
+    let body = |d: usize, batch: u64| format!("device {d} batch {batch}").into_bytes();
+    let nonce = || (random::<16>(), 0);
+    let removed = DEVICES - 1;
+    let answers: Vec<Vec<(u64, u64)>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(d, id)| {
+                scope.spawn(move || {
+                    let mut stored = Vec::new();
+                    for batch in 1..=BATCHES {
+                        if d == removed && batch == BATCHES / 2 {
+                            assert!(store.revoke(&team, id, now_ms()).unwrap());
+                        }
+                        let used = nonce();
+                        let pushed = store.push(&team, id, batch, &body(d, batch), now_ms(), used);
+                        if d == removed && batch >= BATCHES / 2 {
+                            assert!(matches!(pushed, Err(StorageError::Revoked)), "{pushed:?}");
+                            continue;
+                        }
+                        let pushed = pushed.unwrap();
+                        assert!(!pushed.duplicate);
+                        stored.push((batch, pushed.seq));
+                        if d == 0 {
+                            // A replay, a retry and a reused batch number, among others' pushes.
+                            let replay =
+                                store.push(&team, id, batch, &body(d, batch), now_ms(), used);
+                            assert!(matches!(replay, Err(StorageError::Replayed)), "{replay:?}");
+                            let retry = store
+                                .push(&team, id, batch, &body(d, batch), now_ms(), nonce())
+                                .unwrap();
+                            assert_eq!((retry.seq, retry.duplicate), (pushed.seq, true));
+                            let reused =
+                                store.push(&team, id, batch, b"another", now_ms(), nonce());
+                            assert!(
+                                matches!(reused, Err(StorageError::BatchReused)),
+                                "{reused:?}"
+                            );
+                        }
+                    }
+                    stored
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    let (pulled, more) = store.pull(&team, 0, usize::MAX).unwrap();
+    assert!(!more);
+    let expected = (DEVICES - 1) * BATCHES as usize + (BATCHES / 2 - 1) as usize;
+    assert_eq!(pulled.len(), expected);
+    for (i, bundle) in pulled.iter().enumerate() {
+        assert_eq!(bundle.seq, i as u64 + 1, "numbered without a gap");
+    }
+    for (d, stored) in answers.iter().enumerate() {
+        for (batch, seq) in stored {
+            assert_eq!(
+                pulled[*seq as usize - 1].body,
+                body(d, *batch),
+                "each answer its own"
+            );
+        }
+    }
+}

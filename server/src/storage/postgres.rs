@@ -3,27 +3,25 @@
 //! next sequence number, a nonce, an enrollment token, a (device, batch) pair) is
 //! decided by the database inside a transaction, never in a process's memory.
 //!
-//! Ordering, in groups: a push stores its bundle unnumbered and commits (pushes of one
-//! team commit in parallel, and share the disk's flushes). Then it takes the team's
-//! sequencing lock and numbers *every* unnumbered bundle of the team, in arrival
-//! order, in one short transaction; a push whose bundle a concurrent push already
-//! numbered finds nothing to do and commits without writing. Only the lock holder
-//! numbers, and it commits (making its numbers visible) before it lets go, so a puller
-//! never sees seq n+1 before seq n, and the numbers run without a gap.
+//! Ordering, in groups: the pushes of one team that arrive together in one server
+//! process are stored in one transaction (`group_commit`), which numbers them as it
+//! inserts them under the team's sequencing lock. The lock holder commits (making its
+//! numbers visible) before it lets go, so a puller never sees seq n+1 before seq n, and
+//! the numbers run without a gap; processes over one database take turns per group.
 
 use std::time::Duration;
 
-use postgres::error::SqlState;
 use postgres::types::Type;
 use postgres::{NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
 
+use super::group_commit::{GroupCommit, GroupResult, Push};
 use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
 
 const SCHEMA_1: &str = "
 CREATE TABLE operator (
@@ -188,9 +186,107 @@ END
 $$;
 ";
 
-/// The advisory lock that orders a team's numbering: from the team id (two teams
-/// sharing one only wait for each other). Advisory locks write nothing, so a push
-/// whose bundle a concurrent push already numbered commits without a disk flush.
+/// Group commit (see `group_commit`): one transaction stores a group of one team's
+/// pushes and numbers them as it inserts them, so no row is written twice.
+///
+/// First, bundles step 4 left unnumbered (a crash between its two transactions) are
+/// numbered in arrival order; then step 4's functions, index and arrival column go
+/// (each index costs every push a write), and `(team, seq)` is the key again.
+///
+/// `safekeep_push_bundles` is a group's whole transaction (one statement, one round
+/// trip, planned once per connection). It takes the team's sequencing lock first and
+/// holds it until the commit: a team's groups, in every process, and its revocations
+/// (which take the same lock) follow one another, so a device's retry through another
+/// process finds its bundle, and a push racing a revocation is either wholly before it
+/// or refused. Device rows are not locked (a row lock writes to the row). For each
+/// push, in order, it returns a
+/// status and the bundle's number: 0 stored, 1 already stored (the same bundle), 2
+/// revoked, 3 nonce already used, 4 batch used for another bundle; a refused push
+/// writes nothing. Numbers are drawn from `teams.last_seq` and become visible all at
+/// once at the commit, before the lock is let go, so a puller never sees a gap.
+const SCHEMA_5: &str = "
+WITH pending AS (
+    SELECT b.arrival,
+           t.last_seq + row_number() OVER (PARTITION BY b.team ORDER BY b.arrival) AS seq
+    FROM bundles b JOIN teams t ON t.id = b.team WHERE b.seq IS NULL
+)
+UPDATE bundles b SET seq = p.seq FROM pending p WHERE b.arrival = p.arrival;
+UPDATE teams t SET last_seq = m.seq
+FROM (SELECT team, MAX(seq) AS seq FROM bundles GROUP BY team) m
+WHERE m.team = t.id AND m.seq > t.last_seq;
+DROP INDEX bundles_unnumbered;
+ALTER TABLE bundles ALTER COLUMN seq SET NOT NULL;
+ALTER TABLE bundles DROP COLUMN arrival;
+ALTER TABLE bundles ADD CONSTRAINT bundles_pkey PRIMARY KEY USING INDEX bundles_by_seq;
+DROP FUNCTION safekeep_store_bundle(BYTEA, BYTEA, BIGINT, BYTEA, BIGINT, BYTEA, BYTEA, BIGINT, BOOLEAN);
+DROP FUNCTION safekeep_number_bundles(BYTEA, BIGINT, BYTEA, BIGINT);
+CREATE FUNCTION safekeep_push_bundles(
+    p_team BYTEA, p_lock BIGINT, p_devices BYTEA[], p_batches BIGINT[], p_hashes BYTEA[],
+    p_bodies BYTEA[], p_nonces BYTEA[], p_received BIGINT[], p_forget BIGINT,
+    p_prune_all BOOLEAN
+) RETURNS TABLE (status INTEGER, seq BIGINT) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_last BIGINT;
+    v_first BIGINT;
+    v_revoked BIGINT;
+    v_found BOOLEAN;
+    v_hash BYTEA;
+    v_seq BIGINT;
+    v_added INTEGER;
+    v_status INTEGER[] := '{}';
+    v_seqs BIGINT[] := '{}';
+BEGIN
+    PERFORM pg_advisory_xact_lock(p_lock);
+    SELECT last_seq INTO v_last FROM teams WHERE id = p_team;
+    v_first := v_last;
+    DELETE FROM nonces WHERE device = ANY (p_devices) AND used_ms < p_forget;
+    -- Now and then, every device's old nonces (devices that went silent or were
+    -- removed stop pruning their own).
+    IF p_prune_all THEN
+        DELETE FROM nonces WHERE used_ms < p_forget;
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(p_devices, 1), 0) LOOP
+        SELECT revoked_ms INTO v_revoked FROM devices
+        WHERE id = p_devices[i] AND team = p_team;
+        IF NOT FOUND OR v_revoked IS NOT NULL THEN
+            v_status := v_status || 2; v_seqs := v_seqs || NULL::BIGINT;
+            CONTINUE;
+        END IF;
+        SELECT b.body_hash, b.seq INTO v_hash, v_seq FROM bundles b
+        WHERE b.device = p_devices[i] AND b.batch = p_batches[i];
+        v_found := FOUND;
+        IF v_found AND v_hash <> p_hashes[i] THEN
+            v_status := v_status || 4; v_seqs := v_seqs || NULL::BIGINT;
+            CONTINUE;
+        END IF;
+        INSERT INTO nonces (device, nonce, used_ms)
+        VALUES (p_devices[i], p_nonces[i], p_received[i]) ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS v_added = ROW_COUNT;
+        IF v_added = 0 THEN
+            v_status := v_status || 3; v_seqs := v_seqs || NULL::BIGINT;
+            CONTINUE;
+        END IF;
+        IF v_found THEN
+            -- The request was received (its nonce stays), the bundle was already stored.
+            v_status := v_status || 1; v_seqs := v_seqs || v_seq;
+            CONTINUE;
+        END IF;
+        v_last := v_last + 1;
+        INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
+        VALUES (p_team, v_last, p_devices[i], p_batches[i], p_hashes[i],
+                length(p_bodies[i]), p_received[i], p_bodies[i]);
+        v_status := v_status || 0; v_seqs := v_seqs || v_last;
+    END LOOP;
+    IF v_last > v_first THEN
+        UPDATE teams SET last_seq = v_last WHERE id = p_team;
+    END IF;
+    RETURN QUERY SELECT * FROM unnest(v_status, v_seqs);
+END
+$$;
+";
+
+/// The advisory lock that orders a team's push groups and revocations: from the team
+/// id (two teams sharing one only wait for each other). Advisory locks write nothing.
 fn sequencing_lock(team: &Id) -> i64 {
     let mut key = [0u8; 8];
     key.copy_from_slice(&team[..8]);
@@ -224,6 +320,7 @@ const SIZES_PER_FETCH: i32 = 256;
 /// The PostgreSQL store.
 pub struct PostgresStorage {
     pool: Pool<PostgresConnectionManager<NoTls>>,
+    group: GroupCommit,
 }
 
 /// A storage error without the values a database message may quote (PostgreSQL's
@@ -237,10 +334,6 @@ fn pg(e: postgres::Error) -> StorageError {
         // Not from the server: a row or type mismatch, I/O. These carry no values.
         None => StorageError::Database(format!("postgres: {e}")),
     }
-}
-
-fn unique_violation(e: &postgres::Error) -> bool {
-    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
 fn id_of(bytes: Vec<u8>) -> Result<Id, StorageError> {
@@ -318,7 +411,10 @@ impl PostgresStorage {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| StorageError::Database(format!("postgres: cannot connect: {e}")))?;
-        let storage = Self { pool };
+        let storage = Self {
+            pool,
+            group: GroupCommit::default(),
+        };
         storage.migrate()?;
         Ok(storage)
     }
@@ -454,6 +550,62 @@ fn record_nonce(
         )
         .map_err(pg)?;
     Ok(added == 1)
+}
+
+impl PostgresStorage {
+    /// Stores one group of `team`'s pushes in one transaction (`safekeep_push_bundles`).
+    fn push_group(&self, team: &Id, pushes: &[Push]) -> GroupResult {
+        let column = |f: fn(&Push) -> &[u8]| pushes.iter().map(f).collect::<Vec<&[u8]>>();
+        let devices = column(|p| &p.device[..]);
+        let hashes = column(|p| &p.hash[..]);
+        let bodies = column(|p| &p.body[..]);
+        let nonces = column(|p| &p.nonce[..]);
+        let batches: Vec<i64> = pushes.iter().map(|p| ms(p.batch)).collect();
+        let received: Vec<i64> = pushes.iter().map(|p| ms(p.now_ms)).collect();
+        let forget = pushes
+            .iter()
+            .map(|p| ms(p.forget_before_ms))
+            .max()
+            .unwrap_or(0);
+        // Now and then (one push in 256), every device's old nonces.
+        let prune_all = pushes.iter().any(|p| p.nonce[0] == 0);
+        let rows = self
+            .conn()?
+            .query_typed(
+                "SELECT status, seq FROM safekeep_push_bundles($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                &[
+                    (&&team[..], Type::BYTEA),
+                    (&sequencing_lock(team), Type::INT8),
+                    (&devices, Type::BYTEA_ARRAY),
+                    (&batches, Type::INT8_ARRAY),
+                    (&hashes, Type::BYTEA_ARRAY),
+                    (&bodies, Type::BYTEA_ARRAY),
+                    (&nonces, Type::BYTEA_ARRAY),
+                    (&received, Type::INT8_ARRAY),
+                    (&forget, Type::INT8),
+                    (&prune_all, Type::BOOL),
+                ],
+            )
+            .map_err(pg)?;
+        rows.iter()
+            .map(|row| {
+                let status: i32 = row.try_get(0).map_err(pg)?;
+                let seq: Option<i64> = row.try_get(1).map_err(pg)?;
+                Ok(match (status, seq) {
+                    (0 | 1, Some(seq)) => Ok(Pushed {
+                        seq: seq as u64,
+                        duplicate: status == 1,
+                    }),
+                    (2, _) => Err(StorageError::Revoked),
+                    (3, _) => Err(StorageError::Replayed),
+                    (4, _) => Err(StorageError::BatchReused),
+                    _ => Err(StorageError::Database(
+                        "postgres: a push's answer was not understood".into(),
+                    )),
+                })
+            })
+            .collect()
+    }
 }
 
 impl Storage for PostgresStorage {
@@ -650,6 +802,12 @@ impl Storage for PostgresStorage {
     fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(pg)?;
+        // Ordered against the team's pushes, which check for revocation under this lock.
+        tx.execute_typed(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[(&sequencing_lock(team), Type::INT8)],
+        )
+        .map_err(pg)?;
         let found = tx
             .execute_typed(
                 "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $3)
@@ -683,59 +841,17 @@ impl Storage for PostgresStorage {
         now_ms: u64,
         (nonce, forget_before_ms): ([u8; 16], u64),
     ) -> Result<Pushed, StorageError> {
-        let hash = blake3::hash(body);
-        let mut conn = self.conn()?;
-        let stored: i32 = conn
-            .query_typed_one(
-                "SELECT safekeep_store_bundle($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[
-                    (&&team[..], Type::BYTEA),
-                    (&&device[..], Type::BYTEA),
-                    (&ms(batch), Type::INT8),
-                    (&&hash.as_bytes()[..], Type::BYTEA),
-                    (&ms(now_ms), Type::INT8),
-                    (&body, Type::BYTEA),
-                    (&&nonce[..], Type::BYTEA),
-                    (&ms(forget_before_ms), Type::INT8),
-                    // Now and then (one push in 256), every device's old nonces.
-                    (&(nonce[0] == 0), Type::BOOL),
-                ],
-            )
-            .map_err(|e| match e.code().map(SqlState::code) {
-                Some("SK001") => StorageError::Revoked,
-                Some("SK002") => StorageError::Replayed,
-                // A unique violation cannot happen while the device row is locked;
-                // refuse rather than guess.
-                Some("SK003") => StorageError::BatchReused,
-                _ if unique_violation(&e) => StorageError::BatchReused,
-                _ => pg(e),
-            })?
-            .try_get(0)
-            .map_err(pg)?;
-        let duplicate = stored == 1;
-        // Stored for good; now numbered, by this push or one that numbered first, in
-        // a transaction of its own (one statement). A crash in between leaves it
-        // unnumbered until the next push of the team (the device, without an answer,
-        // pushes it again).
-        let seq: Option<i64> = conn
-            .query_typed_one(
-                "SELECT safekeep_number_bundles($1, $2, $3, $4)",
-                &[
-                    (&&team[..], Type::BYTEA),
-                    (&sequencing_lock(team), Type::INT8),
-                    (&&device[..], Type::BYTEA),
-                    (&ms(batch), Type::INT8),
-                ],
-            )
-            .map_err(pg)?
-            .try_get(0)
-            .map_err(pg)?;
-        let seq =
-            seq.ok_or_else(|| StorageError::Database("a stored bundle was not numbered".into()))?;
-        Ok(Pushed {
-            seq: seq as u64,
-            duplicate,
-        })
+        let push = Push {
+            device: *device,
+            batch,
+            body: body.to_vec(),
+            hash: *blake3::hash(body).as_bytes(),
+            now_ms,
+            nonce,
+            forget_before_ms,
+        };
+        self.group
+            .push(team, push, &|team, pushes| self.push_group(team, pushes))
     }
 
     fn pull(
@@ -966,5 +1082,62 @@ impl Storage for PostgresStorage {
         let fresh = record_nonce(&mut tx, device, nonce, now_ms, forget_before_ms)?;
         tx.commit().map_err(pg)?;
         Ok(fresh)
+    }
+}
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    use super::*;
+    use crate::testing::ScratchDatabase;
+
+    /// A database that schema step 4 left with bundles stored but not numbered (a
+    /// crash between a push's two transactions) is numbered in arrival order by the
+    /// upgrade, without a gap, and the next push follows on.
+    #[test]
+    fn the_upgrade_numbers_what_a_crash_left_unnumbered() {
+        let Some(db) = ScratchDatabase::create("the_upgrade_numbers_what_a_crash_left_unnumbered")
+        else {
+            return;
+        };
+        let mut client = postgres::Client::connect(&db.url(), NoTls).expect("connect");
+        client
+            .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
+            .expect("version table");
+        for step in &MIGRATIONS[..4] {
+            client.batch_execute(step).expect("an older step");
+        }
+        let (team, device) = ([1u8; 16], [2u8; 16]);
+        client
+            .batch_execute(
+                "INSERT INTO schema_version VALUES (4);
+                 INSERT INTO teams (id, created_ms, last_seq) VALUES ('\\x01010101010101010101010101010101', 0, 1);
+                 INSERT INTO devices (id, team, public_key, role, enrolled_ms)
+                 VALUES ('\\x02020202020202020202020202020202', '\\x01010101010101010101010101010101',
+                         '\\x03', 'field', 0);",
+            )
+            .expect("a team");
+        // Batch 1 numbered; batches 3 and 2 stored unnumbered, in that order.
+        for (batch, seq) in [(1i64, Some(1i64)), (3, None), (2, None)] {
+            client
+                .execute(
+                    "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
+                     VALUES ($1, $2, $3, $4, $5, 1, 0, $6)",
+                    &[&&team[..], &seq, &&device[..], &batch, &&blake3::hash(&[batch as u8]).as_bytes()[..], &vec![batch as u8]],
+                )
+                .expect("a bundle");
+        }
+        let store = PostgresStorage::connect(&db.url()).expect("upgrade");
+        let (pulled, more) = store.pull(&team, 0, 1 << 20).expect("pull");
+        assert!(!more);
+        let order: Vec<(u64, u8)> = pulled.iter().map(|b| (b.seq, b.body[0])).collect();
+        assert_eq!(order, [(1, 1), (2, 3), (3, 2)], "arrival order, no gap");
+        let pushed = store
+            .push(&team, &device, 4, b"four", 1, ([9; 16], 0))
+            .expect("push");
+        assert_eq!((pushed.seq, pushed.duplicate), (4, false));
+        let again = store
+            .push(&team, &device, 3, &[3], 2, ([8; 16], 0))
+            .expect("a retry of an old bundle");
+        assert_eq!((again.seq, again.duplicate), (2, true));
     }
 }

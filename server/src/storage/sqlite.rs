@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use super::group_commit::{GroupCommit, GroupResult, Push};
 use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 impl From<rusqlite::Error> for StorageError {
@@ -17,6 +18,7 @@ impl From<rusqlite::Error> for StorageError {
 /// The embedded store: one SQLite file in the data directory.
 pub struct SqliteStorage {
     conn: Mutex<Connection>,
+    group: GroupCommit,
 }
 
 /// The schema, one step per version, in order; `PRAGMA user_version` records how many
@@ -148,6 +150,7 @@ impl SqliteStorage {
         migrate(&mut conn)?;
         Ok(Self {
             conn: Mutex::new(conn),
+            group: GroupCommit::default(),
         })
     }
 
@@ -161,6 +164,104 @@ impl SqliteStorage {
             .map_err(|_| StorageError::Database("a request failed while writing".into()))?;
         f(&mut conn)
     }
+}
+
+impl SqliteStorage {
+    /// Stores one group of `team`'s pushes in one transaction (one disk flush). Each
+    /// push is checked in the transaction, so a push racing a revocation is either
+    /// before it or refused; a refused push writes nothing.
+    fn push_group(&self, team: &Id, pushes: &[Push]) -> GroupResult {
+        self.with(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let forget = pushes.iter().map(|p| p.forget_before_ms).max().unwrap_or(0);
+            tx.prepare_cached("DELETE FROM nonces WHERE used_ms < ?1")?
+                .execute([ms(forget)])?;
+            let mut next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM bundles WHERE team = ?1",
+                [team],
+                |r| r.get(0),
+            )?;
+            let mut answers = Vec::with_capacity(pushes.len());
+            for push in pushes {
+                let answer = store_one(&tx, team, push, next)?;
+                if matches!(
+                    answer,
+                    Ok(Pushed {
+                        duplicate: false,
+                        ..
+                    })
+                ) {
+                    next += 1;
+                }
+                answers.push(answer);
+            }
+            tx.commit()?;
+            Ok(answers)
+        })
+    }
+}
+
+/// One push of a group, numbered `seq` if it is new: its answer, or an error of the
+/// database (which fails the group).
+fn store_one(
+    tx: &Connection,
+    team: &Id,
+    push: &Push,
+    seq: i64,
+) -> Result<Result<Pushed, StorageError>, StorageError> {
+    match unrevoked_member(tx, team, &push.device) {
+        Ok(()) => {}
+        Err(StorageError::NotInTeam | StorageError::Revoked) => {
+            return Ok(Err(StorageError::Revoked));
+        }
+        Err(e) => return Err(e),
+    }
+    let existing: Option<(i64, Vec<u8>)> = tx
+        .prepare_cached("SELECT seq, body_hash FROM bundles WHERE device = ?1 AND batch = ?2")?
+        .query_row(params![push.device, ms(push.batch)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    if existing
+        .as_ref()
+        .is_some_and(|(_, stored)| stored[..] != push.hash[..])
+    {
+        return Ok(Err(StorageError::BatchReused));
+    }
+    let fresh = tx
+        .prepare_cached(
+            "INSERT INTO nonces (device, nonce, used_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute(params![push.device, push.nonce, ms(push.now_ms)])?;
+    if fresh == 0 {
+        return Ok(Err(StorageError::Replayed));
+    }
+    if let Some((seq, _)) = existing {
+        // The nonce stays recorded: the request was received.
+        return Ok(Ok(Pushed {
+            seq: seq as u64,
+            duplicate: true,
+        }));
+    }
+    tx.prepare_cached(
+        "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        team,
+        seq,
+        push.device,
+        ms(push.batch),
+        push.hash,
+        push.body.len() as i64,
+        ms(push.now_ms),
+        push.body
+    ])?;
+    Ok(Ok(Pushed {
+        seq: seq as u64,
+        duplicate: false,
+    }))
 }
 
 /// Brings the store's schema up to this server's version in one transaction.
@@ -388,75 +489,17 @@ impl Storage for SqliteStorage {
         now_ms: u64,
         (nonce, forget_before_ms): ([u8; 16], u64),
     ) -> Result<Pushed, StorageError> {
-        let hash = blake3::hash(body);
-        self.with(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            // Checked again inside the transaction: a push racing a revocation is
-            // either before it or refused.
-            let revoked: Option<Option<i64>> = tx
-                .query_row(
-                    "SELECT revoked_ms FROM devices WHERE id = ?1 AND team = ?2",
-                    params![device, team],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if !matches!(revoked, Some(None)) {
-                return Err(StorageError::Revoked);
-            }
-            tx.prepare_cached("DELETE FROM nonces WHERE used_ms < ?1")?
-                .execute([ms(forget_before_ms)])?;
-            let fresh = tx
-                .prepare_cached(
-                    "INSERT INTO nonces (device, nonce, used_ms) VALUES (?1, ?2, ?3)
-                     ON CONFLICT DO NOTHING",
-                )?
-                .execute(params![device, nonce, ms(now_ms)])?;
-            if fresh == 0 {
-                return Err(StorageError::Replayed);
-            }
-            let existing: Option<(i64, Vec<u8>)> = tx
-                .query_row(
-                    "SELECT seq, body_hash FROM bundles WHERE device = ?1 AND batch = ?2",
-                    params![device, ms(batch)],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            if let Some((seq, stored_hash)) = existing {
-                if stored_hash != hash.as_bytes() {
-                    return Err(StorageError::BatchReused);
-                }
-                // The nonce stays recorded: the request was received.
-                tx.commit()?;
-                return Ok(Pushed {
-                    seq: seq as u64,
-                    duplicate: true,
-                });
-            }
-            let seq: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM bundles WHERE team = ?1",
-                [team],
-                |r| r.get(0),
-            )?;
-            tx.execute(
-                "INSERT INTO bundles (team, seq, device, batch, body_hash, size, received_ms, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    team,
-                    seq,
-                    device,
-                    ms(batch),
-                    hash.as_bytes(),
-                    body.len() as i64,
-                    ms(now_ms),
-                    body
-                ],
-            )?;
-            tx.commit()?;
-            Ok(Pushed {
-                seq: seq as u64,
-                duplicate: false,
-            })
-        })
+        let push = Push {
+            device: *device,
+            batch,
+            body: body.to_vec(),
+            hash: *blake3::hash(body).as_bytes(),
+            now_ms,
+            nonce,
+            forget_before_ms,
+        };
+        self.group
+            .push(team, push, &|team, pushes| self.push_group(team, pushes))
     }
 
     fn pull(
