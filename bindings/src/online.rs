@@ -201,6 +201,11 @@ pub struct ServerDevice {
     /// The coordinator device whose invite enrolled it (`None` for the team's first
     /// coordinator). After a coordinator's phone is lost, check the devices it enrolled.
     pub enrolled_by: Option<String>,
+    /// Whether an invite of this team vouched for this device's keys (checked on this
+    /// phone, from the team's root key). New team keys reach only verified devices.
+    /// Show an unverified, unrevoked device as a warning: it was enrolled by an older
+    /// app (it needs a new invite) or made up by a compromised server (remove it).
+    pub verified: bool,
 }
 
 pub(crate) fn server_device(d: core_sync::ServerDevice) -> ServerDevice {
@@ -211,6 +216,7 @@ pub(crate) fn server_device(d: core_sync::ServerDevice) -> ServerDevice {
         enrolled: at(d.enrolled_ms),
         revoked: d.revoked_ms.map(at),
         enrolled_by: d.enrolled_by.map(|c| c.to_string()),
+        verified: d.verified,
     }
 }
 

@@ -132,6 +132,7 @@ pub fn devices(dir: &Path, json_out: bool) -> CliResult {
                     "enrolled_ms": d.enrolled_ms,
                     "revoked_ms": d.revoked_ms,
                     "enrolled_by": d.enrolled_by.map(|c| c.to_string()),
+                    "verified": d.verified,
                 })
             })
             .collect();
@@ -142,16 +143,13 @@ pub fn devices(dir: &Path, json_out: bool) -> CliResult {
                 .enrolled_by
                 .map(|c| format!("enrolled by {c}"))
                 .unwrap_or_default();
-            println!(
-                "{}  {:<11}  {:<7}  {by}",
-                d.device,
-                d.role.name(),
-                if d.revoked_ms.is_some() {
-                    "revoked"
-                } else {
-                    ""
-                }
-            );
+            // A device no invite of this team vouched for gets no new team key.
+            let state = match (d.revoked_ms, d.verified) {
+                (Some(_), _) => "revoked",
+                (None, false) => "UNVERIFIED",
+                (None, true) => "",
+            };
+            println!("{}  {:<11}  {state:<10}  {by}", d.device, d.role.name());
         }
     }
     vault.close()?;

@@ -15,7 +15,8 @@
 //! the store itself costs.
 //!
 //! `cargo bench -p safekeep-server --bench relay`
-//! (SAFEKEEP_BENCH_DEVICES, SAFEKEEP_BENCH_PUSHES to change the load).
+//! (SAFEKEEP_BENCH_DEVICES, SAFEKEEP_BENCH_PUSHES to change the load;
+//! SAFEKEEP_BENCH_STORE=postgres for PostgreSQL alone).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -184,15 +185,18 @@ fn main() {
         "{devices_n} devices x {pushes} pushes of {BUNDLE_BYTES}-byte bundles ({OPS_PER_BUNDLE} ops each), loopback"
     );
 
-    let data = tempfile::tempdir().expect("temp dir");
-    let server = start(&["--data".into(), data.path().display().to_string()]);
-    let measured = load(&server, devices_n, &bundles);
-    drop(server);
-    let (raw_secs, raw_what) = raw_sqlite(total_bundles, &bundles);
-    report("SQLite", total_bundles, &measured, raw_secs, &raw_what);
-    let alone_dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStorage::open(alone_dir.path()).expect("open the store");
-    storage_alone(&store, devices_n, &bundles, raw_secs);
+    // SAFEKEEP_BENCH_STORE=postgres measures PostgreSQL only (to profile it).
+    if std::env::var("SAFEKEEP_BENCH_STORE").as_deref() != Ok("postgres") {
+        let data = tempfile::tempdir().expect("temp dir");
+        let server = start(&["--data".into(), data.path().display().to_string()]);
+        let measured = load(&server, devices_n, &bundles);
+        drop(server);
+        let (raw_secs, raw_what) = raw_sqlite(total_bundles, &bundles);
+        report("SQLite", total_bundles, &measured, raw_secs, &raw_what);
+        let alone_dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStorage::open(alone_dir.path()).expect("open the store");
+        storage_alone(&store, devices_n, &bundles, raw_secs);
+    }
 
     let Some(db) = ScratchDatabase::create("the relay bench") else {
         return;
@@ -228,6 +232,7 @@ fn storage_alone(
         kx_public: None,
         joined_epoch: 1,
         enrolled_by: None,
+        membership: None,
     };
     let coordinator = random();
     store

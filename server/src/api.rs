@@ -168,10 +168,29 @@ struct NewTeam {
     /// The team key epoch the coordinator holds.
     #[serde(default = "first_epoch")]
     epoch: u32,
+    /// The device's membership proof (hex); absent from older devices.
+    #[serde(default)]
+    membership: Option<String>,
 }
 
 fn first_epoch() -> u32 {
     1
+}
+
+/// Longest membership proof kept: a chain of 32 links (sixteen generations of
+/// coordinators) and its signature.
+const MAX_MEMBERSHIP: usize = 4096;
+
+/// An optional membership proof given in hex, kept as given (the server cannot check
+/// it: it does not know which root key the team's members trust).
+fn membership(given: Option<&str>) -> Result<Option<Vec<u8>>, ApiError> {
+    let Some(given) = given else {
+        return Ok(None);
+    };
+    match parse_hex_vec(given) {
+        Some(bytes) if !bytes.is_empty() && bytes.len() <= MAX_MEMBERSHIP => Ok(Some(bytes)),
+        _ => Err(ApiError::bad_request("bad membership proof")),
+    }
 }
 
 /// A device as listed; `lacks` are the key epochs a coordinator still owes it.
@@ -186,6 +205,8 @@ fn device_json(d: &Device, lacks: &[u32]) -> JsonValue {
         "joined_epoch": d.joined_epoch,
         "lacks": lacks,
         "enrolled_by": d.enrolled_by.as_ref().map(|c| hex(c)),
+        "public_key": hex(&d.public_key),
+        "membership": d.membership.as_ref().map(|m| hex(m)),
     })
 }
 
@@ -234,6 +255,7 @@ pub async fn create_team(
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
         let kx_public = kx_key(request.kx_public.as_deref())?;
+        let membership = membership(request.membership.as_deref())?;
         let joined_epoch = epoch_given(request.epoch)?;
         if ed25519_dalek::VerifyingKey::from_bytes(&public_key).is_err() {
             return Err(ApiError::bad_request(
@@ -259,6 +281,7 @@ pub async fn create_team(
                 kx_public,
                 joined_epoch,
                 enrolled_by: None,
+                membership,
             };
             storage.create_team(&team, &device)?;
             Ok(device)
@@ -331,6 +354,9 @@ struct Enroll {
     /// The newest team key epoch its invite carried: later epochs are owed to it.
     #[serde(default = "first_epoch")]
     epoch: u32,
+    /// Its membership proof, made with its invite (hex); absent from older devices.
+    #[serde(default)]
+    membership: Option<String>,
 }
 
 /// `POST /v1/enroll`: a new device joins with an enrollment token, signing the request
@@ -349,6 +375,7 @@ pub async fn enroll(
         let public_key =
             parse_hex::<32>(&request.public_key).ok_or(ApiError::bad_request("bad public key"))?;
         let kx_public = kx_key(request.kx_public.as_deref())?;
+        let membership = membership(request.membership.as_deref())?;
         let joined_epoch = epoch_given(request.epoch)?;
         let token_hash = protocol::token_hash(request.token.trim().as_bytes());
         let (pq, method) = (path_and_query(&uri).to_owned(), method.as_str().to_owned());
@@ -382,6 +409,7 @@ pub async fn enroll(
                 kx_public,
                 joined_epoch,
                 enrolled_by: None,
+                membership,
             };
             Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })

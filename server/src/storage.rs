@@ -73,6 +73,11 @@ pub struct Device {
     /// was kept): after a coordinator phone is seized, the devices it enrolled are the
     /// ones to check.
     pub enrolled_by: Option<Id>,
+    /// Its membership proof as the device gave it at enrollment (opaque here: a chain
+    /// of signatures from the team's root key, which coordinators check before they
+    /// seal a new team key to the device). `None` for a device enrolled by an older
+    /// version: new keys are not owed to it (it needs a new invite).
+    pub membership: Option<Vec<u8>>,
 }
 
 /// A stored bundle, as pulled.
@@ -218,8 +223,8 @@ pub trait Storage: Send + Sync + 'static {
     /// owns it and another `author` is refused (`EpochTaken`), so a team never has two
     /// keys for one epoch. A new epoch must be the team's newest plus one
     /// (`EpochOutOfOrder`: nobody can claim epochs ahead) and carry a grant for every
-    /// enrolled, unrevoked device with a key-exchange key other than the author
-    /// (`GrantsIncomplete`). Its owner may deliver again.
+    /// enrolled, unrevoked device with a key-exchange key and a membership proof, other
+    /// than the author (`GrantsIncomplete`). Its owner may deliver again.
     ///
     /// Topping up (`top_up` true): grants of an epoch already started, for devices
     /// that joined before it and lack one (`NoSuchEpoch` when it was not started).
@@ -235,7 +240,7 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: u64,
     ) -> Result<(), StorageError>;
     /// The (device, epoch) pairs for which a grant is owed: unrevoked devices of
-    /// `team` with a key-exchange key, and started epochs after the one each joined
+    /// `team` with a key-exchange key and a membership proof, and started epochs after the one each joined
     /// with that it holds no grant of (and did not start), by device and epoch.
     fn lacking_grants(&self, team: &Id) -> Result<Vec<(Id, u32)>, StorageError>;
     /// The grants stored for `device` with an epoch above `after`, by epoch.

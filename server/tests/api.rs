@@ -648,7 +648,7 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     let team = random::<16>();
     let coordinator = Device::new();
     let body = json!({"team": hex(&team), "device": hex(&coordinator.id),
-        "public_key": coordinator.public(), "kx_public": kx()});
+        "public_key": coordinator.public(), "kx_public": kx(), "membership": "c0ffee"});
     let auth = vec![(
         "authorization".to_owned(),
         format!("Bearer {}", server.token.as_deref().unwrap()),
@@ -669,13 +669,22 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
         &team,
         &coordinator,
         "field",
-        json!({"kx_public": kx()}),
+        json!({"kx_public": kx(), "membership": "c0ffee"}),
     );
     let deputy = enroll_with(
         &server,
         &team,
         &coordinator,
         "coordinator",
+        json!({"kx_public": kx(), "membership": "c0ffee"}),
+    );
+    // A device enrolled by an older version has no membership proof: no coordinator
+    // can check it, so new keys are not owed to it (it needs a new invite).
+    let unproved = enroll_with(
+        &server,
+        &team,
+        &coordinator,
+        "field",
         json!({"kx_public": kx()}),
     );
     let grant = |device: &Device| json!({"device": hex(&device.id), "sealed": "a1b2"});
@@ -733,14 +742,14 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
         &team,
         &coordinator,
         "aftercare",
-        json!({"kx_public": kx(), "epoch": 1}),
+        json!({"kx_public": kx(), "epoch": 1, "membership": "c0ffee"}),
     );
     let later = enroll_with(
         &server,
         &team,
         &coordinator,
         "field",
-        json!({"kx_public": kx(), "epoch": 2}),
+        json!({"kx_public": kx(), "epoch": 2, "membership": "c0ffee"}),
     );
     let listed = lacks();
     assert_eq!(listed[&hex(&late.id)], json!([2]));
@@ -757,6 +766,20 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     assert_eq!(enrolled_by(&late), json!(hex(&coordinator.id)));
     assert_eq!(enrolled_by(&coordinator), Value::Null, "the team's first");
     assert_eq!(listed[&hex(&later.id)], json!([]));
+    assert_eq!(listed[&hex(&unproved.id)], json!([]), "owed nothing");
+    let shown = signed(&server, &coordinator, "GET", "/v1/devices", b"").json();
+    let shown = |device: &Device| {
+        shown["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device"] == hex(&device.id))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(shown(&late)["membership"], json!("c0ffee"), "kept as given");
+    assert_eq!(shown(&late)["public_key"], json!(late.public()));
+    assert_eq!(shown(&unproved)["membership"], Value::Null);
     assert_eq!(listed[&hex(&field.id)], json!([]));
     assert_eq!(
         listed[&hex(&coordinator.id)],
@@ -812,7 +835,7 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     assert_eq!(lacks()[&hex(&deputy.id)], json!([]));
     let thief = Device::new();
     let body = json!({"team": hex(&team), "token": token, "public_key": thief.public(),
-        "kx_public": kx(), "epoch": 1});
+        "kx_public": kx(), "epoch": 1, "membership": "c0ffee"});
     let refused = signed(
         &server,
         &thief,
@@ -842,6 +865,19 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
         .status,
         201
     );
+    for bad in ["not hex", "", &"ab".repeat(4097)] {
+        let stranger = Device::new();
+        let body = json!({"team": hex(&team), "token": token, "public_key": stranger.public(),
+            "kx_public": kx(), "membership": bad});
+        let refused = signed(
+            &server,
+            &stranger,
+            "POST",
+            "/v1/enroll",
+            body.to_string().as_bytes(),
+        );
+        assert_eq!(refused.status, 400, "membership {:.10}", bad);
+    }
     let weak = Device::new();
     let mut identity = [0u8; 32];
     identity[0] = 1;
@@ -884,6 +920,7 @@ fn revoked_author_on(store: &dyn Storage) {
         kx_public: Some(random()),
         joined_epoch: 1,
         enrolled_by: None,
+        membership: None,
     };
     let (coordinator, deputy) = (random::<16>(), random::<16>());
     store
@@ -1082,6 +1119,7 @@ fn grouped_pushes_on(store: &dyn Storage) {
         kx_public: None,
         joined_epoch: 1,
         enrolled_by: None,
+        membership: None,
     };
     store
         .create_team(&team, &device(ids[0], Role::Coordinator))

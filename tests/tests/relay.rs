@@ -548,6 +548,13 @@ struct Meddler {
     lose_revoke_answer: std::sync::atomic::AtomicBool,
     swap_key_of: std::sync::Mutex<Option<String>>,
     swap_after_revoke: std::sync::Mutex<Option<String>>,
+    /// Devices of the server's making added to each device list, as a compromised
+    /// server would (it holds every device's membership proof and can copy one).
+    made_up: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// The devices of every grant sent.
+    granted: std::sync::Mutex<Vec<String>>,
+    /// The server's last device list, as it answered.
+    last_list: std::sync::Mutex<Option<serde_json::Value>>,
 }
 
 impl safekeep_core::sync::Transport for Meddler {
@@ -557,7 +564,17 @@ impl safekeep_core::sync::Transport for Meddler {
     ) -> Result<safekeep_core::sync::HttpResponse, safekeep_core::sync::TransportError> {
         let revoke = request.url.ends_with("/revoke");
         let list = request.url.ends_with("/v1/devices");
+        if request.method == "POST" && request.url.ends_with("/v1/grants") {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            for g in body["grants"].as_array().unwrap() {
+                let device = g["device"].as_str().unwrap().to_owned();
+                self.granted.lock().unwrap().push(device);
+            }
+        }
         let mut answer = HttpTransport::default().send(request)?;
+        if list {
+            *self.last_list.lock().unwrap() = serde_json::from_slice(&answer.body).ok();
+        }
         if revoke && let Some(device) = self.swap_after_revoke.lock().unwrap().take() {
             *self.swap_key_of.lock().unwrap() = Some(device);
         }
@@ -577,6 +594,12 @@ impl safekeep_core::sync::Transport for Meddler {
                     d["kx_public"] = "09".repeat(32).into();
                 }
             }
+            answer.body = json.to_string().into_bytes();
+        }
+        let made_up = self.made_up.lock().unwrap().clone();
+        if list && !made_up.is_empty() {
+            let mut json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+            json["devices"].as_array_mut().unwrap().extend(made_up);
             answer.body = json.to_string().into_bytes();
         }
         Ok(answer)
@@ -726,4 +749,49 @@ fn late_joiners_on(root: &Path, store: Store) {
         second.sync_online(&t, &mut |_, _| {}, &|| false),
         Err(SyncError::Revoked)
     ));
+
+    // A server that lists devices of its own making, one with a real device's
+    // membership proof copied onto its own keys and one with a proof of nonsense,
+    // gets no key for them: the coordinator shows them unverified, and the next
+    // rotation reaches the real devices only.
+    let third = join(&coordinator, &root.join("third"), Role::Field);
+    sync(&third);
+    let listed = coordinator.server_devices(&t).unwrap();
+    assert!(
+        listed.iter().all(|d| d.verified),
+        "every enrolled device's invite vouched for it"
+    );
+    // What the server lists, membership proofs included, as it answers.
+    let meddler = Meddler::default();
+    coordinator.server_devices(&meddler).unwrap();
+    let late_id = late.device_id().unwrap().to_string();
+    let copied = meddler.last_list.lock().unwrap().clone().unwrap()["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device"] == late_id.as_str())
+        .unwrap()["membership"]
+        .clone();
+    assert!(copied.is_string());
+    let fake = |id: &str, membership: serde_json::Value| {
+        serde_json::json!({
+            "device": id.repeat(16), "role": "field", "enrolled_ms": 1, "revoked_ms": null,
+            "kx_public": "2a".repeat(32), "public_key": "3b".repeat(32),
+            "lacks": [], "enrolled_by": null, "membership": membership,
+        })
+    };
+    let meddler = Meddler::default();
+    *meddler.made_up.lock().unwrap() =
+        vec![fake("f1", copied), fake("f2", "00".repeat(200).into())];
+    let shown = coordinator.server_devices(&meddler).unwrap();
+    assert_eq!(shown.iter().filter(|d| !d.verified).count(), 2);
+    assert_eq!(
+        coordinator
+            .revoke_device(third.device_id().unwrap(), &meddler)
+            .unwrap(),
+        6
+    );
+    let granted = meddler.granted.lock().unwrap().clone();
+    assert_eq!(granted, vec![late_id], "the late phone only");
+    assert_eq!(sync(&late).new_keys, 1);
 }

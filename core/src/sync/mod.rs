@@ -2,6 +2,7 @@
 //! teams and their keys, sealed bundles, and the seam every transport calls
 //! (summary, outgoing, stage, apply, delivered).
 
+mod authority;
 pub mod bundle;
 pub mod clock;
 pub mod engine;

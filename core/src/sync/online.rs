@@ -10,17 +10,19 @@
 use std::collections::BTreeMap;
 
 use ed25519_dalek::{Signer, SigningKey};
+use rusqlite::Connection;
 use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::SyncError;
+use super::authority;
 use super::bundle::{self, OpRange};
 use super::engine::{Summary, SyncReport};
 use super::rotation;
 use super::team::{self, NewInvite, Role};
 use super::transport::{HttpRequest, HttpResponse, Transport};
-use crate::crypto::{self, Place};
-use crate::ids::DeviceId;
+use crate::crypto::{self, Place, Sealer};
+use crate::ids::{DeviceId, TeamId};
 use crate::store::Store;
 use crate::vault::{Unlocked, Vault};
 
@@ -123,6 +125,12 @@ pub struct ServerDevice {
     /// coordinator): after a coordinator phone is lost, the devices it enrolled are
     /// the ones to check.
     pub enrolled_by: Option<DeviceId>,
+    /// Whether its membership proof (signed with the invite it joined by) verifies
+    /// from the team's root key for its id and keys. New team keys are sealed only to
+    /// verified devices. `false` for a device enrolled by an older version (it needs a
+    /// new invite), and for one the server lists but no invite of this team vouched
+    /// for: remove it.
+    pub verified: bool,
 }
 
 /// What signs this vault's requests: its device id, its key and the server.
@@ -140,10 +148,9 @@ fn key_place() -> Place<'static> {
 }
 
 /// This vault's device key, made on first use.
-fn device_key(u: &Unlocked) -> Result<SigningKey, SyncError> {
-    let conn = u.store.conn();
+pub(crate) fn device_key(conn: &Connection, sealer: &Sealer) -> Result<SigningKey, SyncError> {
     if let Some(sealed) = Store::meta(conn, DEVICE_KEY)? {
-        let opened = u.sealer.open(key_place(), &sealed)?;
+        let opened = sealer.open(key_place(), &sealed)?;
         if opened.len() != 32 {
             return Err(SyncError::Inconsistent("the device key is malformed"));
         }
@@ -155,9 +162,35 @@ fn device_key(u: &Unlocked) -> Result<SigningKey, SyncError> {
     Store::set_meta(
         conn,
         DEVICE_KEY,
-        &u.sealer.seal(key_place(), seed.as_slice())?,
+        &sealer.seal(key_place(), seed.as_slice())?,
     )?;
     Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Opens a grant for this device: signed by a coordinator whose chain starts at the
+/// team's root this vault holds (`authority`), and sealed under `previous`. `None`
+/// when it is not such a grant (forged, damaged, signed by no coordinator of this
+/// team, or held by a vault that joined before chains existed and so knows no root).
+fn open_signed_grant(
+    u: &Unlocked,
+    team: TeamId,
+    secret: &x25519_dalek::StaticSecret,
+    epoch: u32,
+    previous: &crypto::SecretKey,
+    signed: &[u8],
+) -> Result<Option<crypto::SecretKey>, SyncError> {
+    let Some(root) = authority::load(u.store.conn(), &u.sealer)? else {
+        return Ok(None);
+    };
+    let Some((signer, sealed)) = authority::verify_grant(team, u.device, epoch, signed) else {
+        return Ok(None);
+    };
+    if !signer.same_root(&root) {
+        return Ok(None);
+    }
+    Ok(rotation::open_grant(
+        team, u.device, secret, epoch, previous, sealed,
+    ))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -298,16 +331,29 @@ impl Vault {
             let server = team.server.ok_or(SyncError::NoServer)?;
             Ok(Signer_ {
                 device: u.device,
-                key: device_key(u)?,
+                key: device_key(u.store.conn(), &u.sealer)?,
                 server,
             })
+        })
+    }
+
+    /// This device's key-exchange key and its membership proof (none for a vault that
+    /// joined before proofs existed).
+    fn membership(&self) -> Result<([u8; 32], Option<Vec<u8>>), SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            Ok((
+                rotation::kx_public(u)?,
+                authority::load_membership(u.store.conn(), &u.sealer)?,
+            ))
         })
     }
 
     /// This device's public key for the server (hex), made on first use.
     pub fn device_public_key(&self) -> Result<String, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
-            Ok(hex(device_key(u)?.verifying_key().as_bytes()))
+            Ok(hex(device_key(u.store.conn(), &u.sealer)?
+                .verifying_key()
+                .as_bytes()))
         })
     }
 
@@ -323,13 +369,14 @@ impl Vault {
             return Err(SyncError::NotCoordinator("register the team with a server"));
         }
         let signer = self.signer()?;
-        let kx_public = self.with_unlocked(SyncError::Locked, |u| rotation::kx_public(u))?;
+        let (kx_public, membership) = self.membership()?;
         let body = json!({
             "team": hex(team.id.as_bytes()),
             "device": hex(signer.device.as_bytes()),
             "public_key": hex(signer.key.verifying_key().as_bytes()),
             "kx_public": hex(&kx_public),
             "epoch": team.epoch,
+            "membership": membership.as_deref().map(hex),
         });
         let request = HttpRequest {
             method: "POST".into(),
@@ -379,10 +426,13 @@ impl Vault {
                 "this vault joined without a server invite",
             ))?;
         let signer = self.signer()?;
-        let kx_public = self.with_unlocked(SyncError::Locked, |u| rotation::kx_public(u))?;
+        let (kx_public, membership) = self.membership()?;
         let body = json!({
             "team": hex(team.id.as_bytes()),
             "token": token.as_str(),
+            // Its invite's vouching for its keys, which coordinators check before they
+            // seal it a new team key.
+            "membership": membership.as_deref().map(hex),
             "public_key": hex(signer.key.verifying_key().as_bytes()),
             "kx_public": hex(&kx_public),
             // The newest key its invite carried: the server then knows which later
@@ -421,9 +471,31 @@ impl Vault {
         let json: serde_json::Value =
             serde_json::from_slice(&response.body).map_err(|_| unreadable())?;
         let list = json["devices"].as_array().ok_or_else(unreadable)?;
-        list.iter()
+        let (team, root) = self.with_unlocked(SyncError::Locked, |u| {
+            let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            Ok((team.id, authority::load(u.store.conn(), &u.sealer)?))
+        })?;
+        // The invite key that vouched for each device, when its proof verifies.
+        let vouchers: Vec<Option<[u8; 32]>> = list
+            .iter()
             .map(|d| {
+                let device = d["device"].as_str()?.parse().ok()?;
+                let key: [u8; 32] = unhex(d["public_key"].as_str()?)?.try_into().ok()?;
+                let kx: [u8; 32] = unhex(d["kx_public"].as_str()?)?.try_into().ok()?;
+                let membership = unhex(d["membership"].as_str()?)?;
+                authority::verified_member(team, root.as_ref()?, device, &key, &kx, &membership)
+            })
+            .collect();
+        // An invite key vouches for one device: two listed devices with the same one
+        // mean someone kept an invite's key, and neither is trusted.
+        let verified = |i: usize| {
+            vouchers[i].is_some_and(|v| vouchers.iter().filter(|w| **w == Some(v)).count() == 1)
+        };
+        list.iter()
+            .enumerate()
+            .map(|(i, d)| {
                 Some(ServerDevice {
+                    verified: verified(i),
                     device: d["device"].as_str()?.parse().ok()?,
                     role: Role::parse(d["role"].as_str()?)?,
                     enrolled_ms: d["enrolled_ms"].as_u64()?,
@@ -593,7 +665,8 @@ impl Vault {
 
     /// The devices a new key of this team may be sealed to, with their key-exchange
     /// keys: enrolled, not revoked (on the server's word, and never one this vault
-    /// removed), not this device.
+    /// removed), verified (an invite of this team vouched for its keys), not this
+    /// device.
     fn recipients<'a>(
         &self,
         devices: &'a [ServerDevice],
@@ -602,7 +675,7 @@ impl Vault {
         let me = self.with_unlocked(SyncError::Locked, |u| Ok(u.device))?;
         Ok(devices
             .iter()
-            .filter(|d| d.revoked_ms.is_none() && d.device != me)
+            .filter(|d| d.revoked_ms.is_none() && d.device != me && d.verified)
             .filter(|d| !lists(&removed, d.device))
             .filter_map(|d| Some((d, d.kx_public?)))
             .collect())
@@ -624,12 +697,21 @@ impl Vault {
             ) else {
                 return Ok(None);
             };
+            // Signed with this device's key, under its chain from the team's root.
+            let signing = device_key(conn, &u.sealer)?;
+            let held = authority::load(conn, &u.sealer)?
+                .filter(|a| a.verified_end(team.id) == Some(signing.verifying_key().to_bytes()))
+                .ok_or(SyncError::Inconsistent(
+                    "this vault holds no proof of its coordinator role: join the team again with a new invite",
+                ))?;
             let mut grants = Vec::with_capacity(recipients.len());
             for (device, kx) in recipients {
                 match rotation::seal_grant(team.id, *device, kx, epoch, &key, &previous) {
                     Ok(sealed) => grants.push(json!({
                         "device": hex(device.as_bytes()),
-                        "sealed": hex(&sealed),
+                        "sealed": hex(&authority::sign_grant(
+                            team.id, *device, epoch, &sealed, &signing, &held,
+                        )),
                     })),
                     // An unusable key-exchange key (the server refuses them, so only
                     // a lying server lists one): it must not block the others' key.
@@ -802,7 +884,7 @@ impl Vault {
             let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
             let previous =
                 team::key(conn, &u.sealer, epoch - 1)?.ok_or(SyncError::UnknownEpoch(epoch - 1))?;
-            let key = rotation::open_grant(team.id, u.device, &secret, epoch, &previous, sealed)
+            let key = open_signed_grant(u, team.id, &secret, epoch, &previous, sealed)?
                 .ok_or_else(taken)?;
             let tx = u.store.write()?;
             team::add_epoch(&tx, &u.sealer, epoch, &key)?;
@@ -858,8 +940,7 @@ impl Vault {
                 let Some(previous) = team::key(conn, &u.sealer, epoch - 1)? else {
                     break;
                 };
-                let Some(key) =
-                    rotation::open_grant(team.id, u.device, &secret, *epoch, &previous, sealed)
+                let Some(key) = open_signed_grant(u, team.id, &secret, *epoch, &previous, sealed)?
                 else {
                     continue;
                 };
@@ -1049,5 +1130,131 @@ impl Vault {
         self.with_unlocked(SyncError::Locked, |u| {
             Ok(Store::delete_meta(u.store.conn(), key)?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Passphrase, VaultOptions};
+
+    fn vault(dir: &std::path::Path) -> Vault {
+        let options = VaultOptions::default().insecure_fast_kdf_for_tests();
+        Vault::create(dir, &Passphrase::new("kiln seven, gate two"), options)
+            .expect("vault")
+            .0
+    }
+
+    fn join(coordinator: &Vault, member: &Vault, role: Role) {
+        let invite = coordinator
+            .create_invite(role, team::DEFAULT_INVITE_VALIDITY)
+            .expect("invite");
+        member
+            .join_team(&invite.invite, &invite.secret)
+            .expect("join");
+    }
+
+    /// Device id and key-exchange key of a member.
+    fn card(member: &Vault) -> (DeviceId, [u8; 32]) {
+        member
+            .with_unlocked(SyncError::Locked, |u| {
+                Ok((u.device, rotation::kx_public(u)?))
+            })
+            .expect("card")
+    }
+
+    fn epoch_key(member: &Vault, epoch: u32) -> crypto::SecretKey {
+        member
+            .with_unlocked(SyncError::Locked, |u| {
+                team::key(u.store.conn(), &u.sealer, epoch)?.ok_or(SyncError::UnknownEpoch(epoch))
+            })
+            .expect("key")
+    }
+
+    /// What `member` makes of a grant of `epoch` (the key it would install).
+    fn opened(member: &Vault, epoch: u32, grant: &[u8]) -> Option<crypto::SecretKey> {
+        member
+            .with_unlocked(SyncError::Locked, |u| {
+                let secret = rotation::kx_secret(u)?;
+                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let previous = team::key(u.store.conn(), &u.sealer, epoch - 1)?
+                    .ok_or(SyncError::UnknownEpoch(epoch - 1))?;
+                open_signed_grant(u, team.id, &secret, epoch, &previous, grant)
+            })
+            .expect("open")
+    }
+
+    fn sealed_for(coordinator: &Vault, epoch: u32, to: (DeviceId, [u8; 32])) -> Vec<u8> {
+        let grants = coordinator
+            .seal_grants(epoch, &[to])
+            .expect("seal")
+            .expect("keys held");
+        unhex(grants[0]["sealed"].as_str().expect("hex")).expect("hex")
+    }
+
+    /// A removed field phone knows the team key its removal retires, and whoever holds
+    /// it may also control the server. It can seal a new key to a member under the old
+    /// one, but it cannot sign the grant as a coordinator: the member refuses it, while
+    /// the grants of the team's creator and of a coordinator the creator invited open.
+    #[test]
+    fn a_removed_phone_cannot_slip_the_team_a_key() {
+        let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().expect("dir")).collect();
+        let (creator, deputy, member, removed) = (
+            vault(dirs[0].path()),
+            vault(dirs[1].path()),
+            vault(dirs[2].path()),
+            vault(dirs[3].path()),
+        );
+        creator.create_team("Kiln rescue", None).expect("team");
+        join(&creator, &deputy, Role::Coordinator);
+        join(&creator, &member, Role::Field);
+        join(&deputy, &removed, Role::Field);
+        let removed_id = card(&removed).0;
+        assert_eq!(creator.rotate_team_key(&[removed_id]).expect("rotate"), 2);
+
+        // The creator's grant opens, and carries the creator's new key.
+        let genuine = sealed_for(&creator, 2, card(&member));
+        let key = opened(&member, 2, &genuine).expect("the creator's grant opens");
+        assert_eq!(key.expose(), epoch_key(&creator, 2).expose());
+
+        // A coordinator the creator invited signs under its chain: it opens too.
+        assert_eq!(deputy.rotate_team_key(&[removed_id]).expect("rotate"), 2);
+        let deputy_grant = sealed_for(&deputy, 2, card(&member));
+        assert!(opened(&member, 2, &deputy_grant).is_some());
+
+        // The removed phone seals its own key under the epoch-1 key it holds.
+        let (team_id, forged_key) = removed
+            .with_unlocked(SyncError::Locked, |u| {
+                Ok((
+                    team::load(u.store.conn(), &u.sealer)?
+                        .ok_or(SyncError::NoTeam)?
+                        .id,
+                    crypto::SecretKey::make_random()?,
+                ))
+            })
+            .expect("team");
+        let (member_id, member_kx) = card(&member);
+        let previous = epoch_key(&removed, 1);
+        let sealed =
+            rotation::seal_grant(team_id, member_id, &member_kx, 2, &forged_key, &previous)
+                .expect("seal");
+        // Unsigned, as grants were before: refused.
+        assert!(opened(&member, 2, &sealed).is_none());
+        // Signed with its own device key, under a chain it starts itself: refused.
+        let own_key = removed
+            .with_unlocked(SyncError::Locked, |u| device_key(u.store.conn(), &u.sealer))
+            .expect("key");
+        let own = authority::Authority::root_of(&own_key);
+        let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &own);
+        assert!(opened(&member, 2, &forged).is_none());
+        // Signed with its own key under the team's real root (its invite carried it):
+        // the chain does not end at its key, refused.
+        let held = removed
+            .with_unlocked(SyncError::Locked, |u| {
+                authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)
+            })
+            .expect("authority");
+        let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &held);
+        assert!(opened(&member, 2, &forged).is_none());
     }
 }

@@ -10,10 +10,10 @@
 //!   cannot forge one (it does not know the previous epoch's key), so it can never slip
 //!   the team a key it knows;
 //! - the removed device knows the previous key but is refused by the server from the
-//!   moment of its removal, so it neither receives grants nor delivers forged ones. A
-//!   removed phone in the hands of someone who also controls the server could forge
-//!   one: per-coordinator signatures on grants would close that (see
-//!   docs/server-protocol.md).
+//!   moment of its removal, so it neither receives grants nor delivers forged ones;
+//! - and grants travel signed by a coordinator whose chain starts at the team's root
+//!   (`authority`), so even a removed phone in the hands of someone who also controls
+//!   the server cannot forge one.
 
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;

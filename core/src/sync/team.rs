@@ -9,6 +9,10 @@
 //! under a key derived from the secret. Without the secret the invite says nothing,
 //! not even which team or server it is for. The secret carries 128 random bits in the
 //! recovery-key alphabet (32 characters with a checksum), shown separately.
+//!
+//! The invite also carries the team's root key (its creator's device key), and a
+//! coordinator invite the chain of signatures that lets the new coordinator hand out
+//! new team keys (`authority`).
 
 use std::time::Duration;
 
@@ -16,7 +20,11 @@ use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
+use ed25519_dalek::SigningKey;
+
 use super::SyncError;
+use super::authority::{self, Authority};
+use super::{online, rotation};
 use crate::crypto::{self, CryptoError, Place, RecoveryKey, SALT_LEN, Sealer, SecretKey};
 use crate::ids::{DeviceId, TeamId};
 use crate::store::Store;
@@ -171,6 +179,12 @@ struct InvitePayload {
     /// The keys of the epochs before `epoch` (after key rotations), so that a new
     /// member can read the team's history.
     older: Vec<(u32, [u8; 32])>,
+    /// The team's root key, and for a coordinator invite the chain from it to the
+    /// one-time key below (`authority`).
+    authority: Vec<u8>,
+    /// For a coordinator invite: the one-time key's secret, with which the joining
+    /// device vouches for its own device key.
+    vouch: Option<[u8; 32]>,
 }
 
 impl Drop for InvitePayload {
@@ -179,6 +193,7 @@ impl Drop for InvitePayload {
         for (_, key) in &mut self.older {
             key.zeroize();
         }
+        self.vouch.zeroize();
     }
 }
 
@@ -290,6 +305,76 @@ fn typed_server(server: Option<String>) -> Result<Option<String>, SyncError> {
         .map_err(|()| SyncError::InvalidInput(BAD_SERVER))
 }
 
+/// What an invite for `role` carries of the team's authority: the issuer's chain, a
+/// link to a new one-time key (a coordinator's link for a coordinator invite, a
+/// member's otherwise), and that key's secret.
+fn invite_authority(
+    u: &Unlocked,
+    team: TeamId,
+    role: Role,
+) -> Result<(Vec<u8>, Option<[u8; 32]>), SyncError> {
+    let conn = u.store.conn();
+    let held = authority::load(conn, &u.sealer)?.ok_or(SyncError::Inconsistent(NO_AUTHORITY))?;
+    let key = online::device_key(conn, &u.sealer)?;
+    if held.verified_end(team) != Some(key.verifying_key().to_bytes()) || !held.can_extend() {
+        return Err(SyncError::Inconsistent(NO_AUTHORITY));
+    }
+    let seed = Zeroizing::new(crypto::make_random::<32>()?);
+    let once = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let chain = if role == Role::Coordinator {
+        held.extended(team, &key, once)
+    } else {
+        held.extended_for_member(team, &key, once)
+    };
+    Ok((chain.to_bytes(), Some(*seed)))
+}
+
+/// What a device takes from its invite: its authority (for a coordinator, the
+/// invite's chain with a last link in which the invite's one-time key vouches for
+/// this device's key; the root alone otherwise), and its membership, signed with the
+/// one-time key, which is then dropped.
+fn joined_authority(
+    conn: &Connection,
+    sealer: &Sealer,
+    payload: &InvitePayload,
+    device: DeviceId,
+    kx: &[u8; 32],
+) -> Result<(Authority, Vec<u8>), SyncError> {
+    let bad = SyncError::InvalidInvite("its coordinators' proof is malformed");
+    let Some((carried, [])) = Authority::read(&payload.authority) else {
+        return Err(bad);
+    };
+    let seed = Zeroizing::new(payload.vouch.ok_or(SyncError::InvalidInvite(
+        "its coordinators' proof is missing",
+    ))?);
+    let once = SigningKey::from_bytes(&seed);
+    let me = online::device_key(conn, sealer)?.verifying_key().to_bytes();
+    let membership = authority::vouch_member(payload.team, device, &me, kx, &once, &carried);
+    let vouched = authority::verified_member(
+        payload.team,
+        &carried.root_only(),
+        device,
+        &me,
+        kx,
+        &membership,
+    );
+    if vouched != Some(once.verifying_key().to_bytes()) {
+        return Err(bad);
+    }
+    if payload.role != Role::Coordinator {
+        return Ok((carried.root_only(), membership));
+    }
+    let chain = carried.extended(payload.team, &once, me);
+    if chain.verified_end(payload.team) != Some(me) {
+        return Err(bad);
+    }
+    Ok((chain, membership))
+}
+
+/// Why a coordinator vault cannot vouch: it holds no chain from the team's root.
+const NO_AUTHORITY: &str =
+    "this vault holds no proof of its coordinator role: join the team again with a new invite";
+
 impl Vault {
     /// Creates a team with this vault as its coordinator, at key epoch 1.
     pub fn create_team(&self, name: &str, server: Option<String>) -> Result<Team, SyncError> {
@@ -312,7 +397,22 @@ impl Vault {
                 server,
             };
             let key = SecretKey::make_random()?;
+            let (device, kx) = (u.device, rotation::kx_public(u)?);
             let tx = u.store.write()?;
+            // This device's key becomes the team's root: every member learns it from
+            // its invite, and new keys are taken only from a chain that starts there.
+            let root_key = online::device_key(&tx, &u.sealer)?;
+            let root = Authority::root_of(&root_key);
+            authority::save(&tx, &u.sealer, &root)?;
+            let membership = authority::vouch_member(
+                team.id,
+                device,
+                &root_key.verifying_key().to_bytes(),
+                &kx,
+                &root_key,
+                &root,
+            );
+            authority::save_membership(&tx, &u.sealer, &membership)?;
             store_key(&tx, &u.sealer, team.epoch, &key)?;
             save(&tx, &u.sealer, &team)?;
             tx.commit().map_err(crate::store::StoreError::from)?;
@@ -358,6 +458,7 @@ impl Vault {
                     older.push((epoch, *old.expose()));
                 }
             }
+            let (authority, vouch) = invite_authority(u, team.id, role)?;
             let payload = InvitePayload {
                 team: team.id,
                 name: team.name.clone(),
@@ -368,6 +469,8 @@ impl Vault {
                 expires_ms,
                 issued_by: u.device,
                 older,
+                authority,
+                vouch,
             };
             let plain = Zeroizing::new(
                 postcard::to_allocvec(&payload)
@@ -437,7 +540,17 @@ impl Vault {
             };
             let key = SecretKey::from_slice(&payload.key)
                 .ok_or(SyncError::InvalidInvite("the key is malformed"))?;
+            let kx = rotation::kx_public(u)?;
+            let device = u.device;
             let tx = u.store.write()?;
+            let (granted, membership) = joined_authority(&tx, &u.sealer, &payload, device, &kx)?;
+            authority::save_membership(&tx, &u.sealer, &membership)?;
+            if authority::load(&tx, &u.sealer)?.is_some_and(|held| !held.same_root(&granted)) {
+                return Err(SyncError::InvalidInvite(
+                    "it names other coordinators than this team's",
+                ));
+            }
+            authority::save(&tx, &u.sealer, &granted)?;
             store_key(&tx, &u.sealer, payload.epoch, &key)?;
             for (epoch, old) in &payload.older {
                 let old = SecretKey::from_slice(old)

@@ -21,7 +21,7 @@ use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6];
 
 const SCHEMA_1: &str = "
 CREATE TABLE operator (
@@ -285,6 +285,12 @@ END
 $$;
 ";
 
+/// Each device's membership proof (from its invite, see the core's `authority`): kept
+/// and listed as given, for coordinators to check before they seal a key to it.
+const SCHEMA_6: &str = "
+ALTER TABLE devices ADD COLUMN membership BYTEA;
+";
+
 /// The advisory lock that orders a team's push groups and revocations: from the team
 /// id (two teams sharing one only wait for each other). Advisory locks write nothing.
 fn sequencing_lock(team: &Id) -> i64 {
@@ -297,14 +303,15 @@ fn sequencing_lock(team: &Id) -> i64 {
 /// those): the condition of [`Storage::lacking_grants`] for one pair.
 const LACKS: &str = "
 SELECT EXISTS (SELECT 1 FROM devices d WHERE d.id = $1 AND d.team = $2
-    AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL AND d.joined_epoch < $3)
+    AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL AND d.membership IS NOT NULL
+    AND d.joined_epoch < $3)
   AND NOT EXISTS (SELECT 1 FROM epochs e WHERE e.team = $2 AND e.epoch = $3 AND e.author = $1)";
 
 /// See [`Storage::lacking_grants`].
 const LACKING_GRANTS: &str = "
 SELECT d.id, e.epoch FROM devices d JOIN epochs e ON e.team = d.team
 WHERE d.team = $1 AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL
-  AND e.epoch > d.joined_epoch AND e.author <> d.id
+  AND d.membership IS NOT NULL AND e.epoch > d.joined_epoch AND e.author <> d.id
   AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.device = d.id AND g.epoch = e.epoch)
 ORDER BY d.id, e.epoch";
 
@@ -349,7 +356,7 @@ fn key_of(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch";
+    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership";
 
 /// A stored epoch number.
 fn epoch_of(value: i64) -> Result<u32, StorageError> {
@@ -377,6 +384,7 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
             .transpose()?,
         joined_epoch: epoch_of(row.try_get(7).map_err(pg)?)?,
         enrolled_by: None,
+        membership: row.try_get(8).map_err(pg)?,
     })
 }
 
@@ -469,8 +477,9 @@ fn insert_device(
 ) -> Result<(), StorageError> {
     let added = tx
         .execute_typed(
-            "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+            "INSERT INTO devices
+             (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch, membership)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             &[
                 (&&device.id[..], Type::BYTEA),
                 (&&device.team[..], Type::BYTEA),
@@ -479,6 +488,7 @@ fn insert_device(
                 (&ms(device.enrolled_ms), Type::INT8),
                 (&device.kx_public.as_ref().map(|k| &k[..]), Type::BYTEA),
                 (&i64::from(device.joined_epoch), Type::INT8),
+                (&device.membership.as_deref(), Type::BYTEA),
             ],
         )
         .map_err(pg)?;
@@ -966,7 +976,7 @@ impl Storage for PostgresStorage {
                 let owed = tx
                     .query_typed(
                         "SELECT id, kx_public FROM devices WHERE team = $1 AND revoked_ms IS NULL
-                         AND kx_public IS NOT NULL AND id <> $2",
+                         AND kx_public IS NOT NULL AND membership IS NOT NULL AND id <> $2",
                         &[(&&team[..], Type::BYTEA), (&&author[..], Type::BYTEA)],
                     )
                     .map_err(pg)?;

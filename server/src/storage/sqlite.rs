@@ -23,7 +23,7 @@ pub struct SqliteStorage {
 
 /// The schema, one step per version, in order; `PRAGMA user_version` records how many
 /// steps a store has. A step is never edited once released: changes are new steps.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
 
 const SCHEMA_1: &str = "
 CREATE TABLE IF NOT EXISTS operator (
@@ -101,6 +101,12 @@ CREATE INDEX enrollments_by_creator ON enrollments (created_by) WHERE used_by IS
 CREATE INDEX enrollments_by_team ON enrollments (team);
 ";
 
+/// Each device's membership proof (from its invite, see the core's `authority`): kept
+/// and listed as given, for coordinators to check before they seal a key to it.
+const SCHEMA_4: &str = "
+ALTER TABLE devices ADD COLUMN membership BLOB;
+";
+
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
     Role::parse(name).ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))
 }
@@ -117,24 +123,26 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         kx_public: r.get(6)?,
         joined_epoch: r.get(7)?,
         enrolled_by: None,
+        membership: r.get(8)?,
     })
 }
 
 const DEVICE_COLUMNS: &str =
-    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch";
+    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership";
 
 /// Whether device ?1 of team ?2 is owed a grant of epoch ?3 (a top-up stores only
 /// those): the condition of [`Storage::lacking_grants`] for one pair.
 const LACKS: &str = "
 SELECT EXISTS (SELECT 1 FROM devices d WHERE d.id = ?1 AND d.team = ?2
-    AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL AND d.joined_epoch < ?3)
+    AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL AND d.membership IS NOT NULL
+    AND d.joined_epoch < ?3)
   AND NOT EXISTS (SELECT 1 FROM epochs e WHERE e.team = ?2 AND e.epoch = ?3 AND e.author = ?1)";
 
 /// See [`Storage::lacking_grants`].
 const LACKING_GRANTS: &str = "
 SELECT d.id, e.epoch FROM devices d JOIN epochs e ON e.team = d.team
 WHERE d.team = ?1 AND d.revoked_ms IS NULL AND d.kx_public IS NOT NULL
-  AND e.epoch > d.joined_epoch AND e.author <> d.id
+  AND d.membership IS NOT NULL AND e.epoch > d.joined_epoch AND e.author <> d.id
   AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.device = d.id AND g.epoch = e.epoch)
 ORDER BY d.id, e.epoch";
 
@@ -302,8 +310,9 @@ fn unrevoked_member(conn: &Connection, team: &Id, device: &Id) -> Result<(), Sto
 
 fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), StorageError> {
     let added = conn.execute(
-        "INSERT INTO devices (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+        "INSERT INTO devices
+         (id, team, public_key, role, enrolled_ms, kx_public, joined_epoch, membership)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
         params![
             device.id,
             device.team,
@@ -311,7 +320,8 @@ fn insert_device(conn: &Connection, device: &Device, role: Role) -> Result<(), S
             role.name(),
             ms(device.enrolled_ms),
             device.kx_public,
-            device.joined_epoch
+            device.joined_epoch,
+            device.membership
         ],
     )?;
     if added == 0 {
@@ -582,7 +592,7 @@ impl Storage for SqliteStorage {
                     }
                     let mut stmt = tx.prepare(
                         "SELECT id, kx_public FROM devices WHERE team = ?1 AND revoked_ms IS NULL
-                         AND kx_public IS NOT NULL AND id <> ?2",
+                         AND kx_public IS NOT NULL AND membership IS NOT NULL AND id <> ?2",
                     )?;
                     let owed = stmt
                         .query_map(params![team, author], |r| {

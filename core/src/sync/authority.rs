@@ -1,0 +1,454 @@
+//! Who may hand a team a new key: its coordinators, each proved by a chain of
+//! signatures that starts at the team's *root key* (the Ed25519 device key of the
+//! coordinator who created the team). Every member learns the root from its invite,
+//! so neither the server nor a removed phone can name a coordinator of its own.
+//!
+//! - A link is `subject public key (32) ‖ kind (1) ‖ signature (64)`: the previous key
+//!   (the root for the first link) signs `"safekeep coordinator v1" ‖ team id ‖ kind ‖
+//!   subject`. Kind 1: the subject is a coordinator's (or a coordinator invite's) key;
+//!   kind 2: the subject is a member invite's key, which may vouch for one member and
+//!   nothing else.
+//! - Every invite carries its issuer's chain, one more link to a one-time key made for
+//!   the invite (kind 1 for a coordinator invite, 2 otherwise), and that key's secret.
+//!   The joining device signs its *membership* with it (below), and for a coordinator
+//!   invite also a kind-1 link to its own device key, then drops it. A coordinator's
+//!   chain is its issuer's plus those two links; other members keep the root alone.
+//! - A membership is `authority ‖ signature (64)`: the key the chain ends at signs
+//!   `"safekeep member v1" ‖ team id ‖ device id ‖ Ed25519 key ‖ X25519 key`. Each
+//!   device gives it to the server at enrollment, the server lists it, and a
+//!   coordinator seals a new team key only to a device whose membership verifies from
+//!   the team's root: a server cannot list a device of its own making to receive it.
+//! - A grant (see `rotation`) travels signed: `0x02 ‖ authority ‖ signature (64) ‖
+//!   sealed grant`, where `authority` is `root (32) ‖ link count (1) ‖ links`, and the
+//!   key the chain ends at signs `"safekeep signed grant v1" ‖ team id ‖ recipient
+//!   device ‖ epoch ‖ 0x02 ‖ authority ‖ sealed grant`. A device opens a grant only if
+//!   the chain starts at its team's root and ends at the grant's signer.
+//!
+//! So a removed phone that knows the previous epoch's key, together with a server
+//! that relays what it likes, can no longer slip the team a key: it holds no
+//! coordinator's key. A coordinator phone seized *before* its removal still can; the
+//! removal does not reach the members' chains (see docs/server-protocol.md).
+
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use rusqlite::Connection;
+
+use super::SyncError;
+use crate::crypto::{Place, Sealer};
+use crate::ids::{DeviceId, TeamId};
+use crate::store::Store;
+
+/// Meta key of this vault's authority (sealed): the team's root key and, for a
+/// coordinator, the chain from it to this device's key.
+const AUTHORITY: &str = "team_authority";
+const LINK_CONTEXT: &[u8] = b"safekeep coordinator v1";
+const MEMBER_CONTEXT: &[u8] = b"safekeep member v1";
+/// A link's subject is a coordinator's key, or a coordinator invite's one-time key.
+const COORDINATOR: u8 = 1;
+/// A link's subject is a member invite's one-time key: it vouches for a member only.
+const MEMBER: u8 = 2;
+const GRANT_CONTEXT: &[u8] = b"safekeep signed grant v1";
+const SIGNED_GRANT: u8 = 0x02;
+const LINK_LEN: usize = 32 + 1 + 64;
+/// Most links in a chain: each generation of coordinators adds two (an invite's
+/// one-time key and the new coordinator's key), so sixteen generations.
+const MAX_LINKS: usize = 32;
+
+/// One signature in a chain: the previous key vouches for `subject`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Link {
+    subject: [u8; 32],
+    kind: u8,
+    signature: [u8; 64],
+}
+
+/// The team's root key and a chain of links from it (empty for the root itself, and
+/// for members who only check chains).
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Authority {
+    root: [u8; 32],
+    chain: Vec<Link>,
+}
+
+fn link_text(team: TeamId, kind: u8, subject: &[u8; 32]) -> Vec<u8> {
+    let mut text = LINK_CONTEXT.to_vec();
+    text.extend_from_slice(team.as_bytes());
+    text.push(kind);
+    text.extend_from_slice(subject);
+    text
+}
+
+fn member_text(team: TeamId, device: DeviceId, key: &[u8; 32], kx: &[u8; 32]) -> Vec<u8> {
+    let mut text = MEMBER_CONTEXT.to_vec();
+    text.extend_from_slice(team.as_bytes());
+    text.extend_from_slice(device.as_bytes());
+    text.extend_from_slice(key);
+    text.extend_from_slice(kx);
+    text
+}
+
+fn verifying(key: &[u8; 32]) -> Option<VerifyingKey> {
+    VerifyingKey::from_bytes(key).ok()
+}
+
+impl Authority {
+    /// The authority of a team's creator: its own key is the root.
+    pub(crate) fn root_of(key: &SigningKey) -> Self {
+        Self {
+            root: key.verifying_key().to_bytes(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// The root alone, as members other than coordinators hold it.
+    pub(crate) fn root_only(&self) -> Self {
+        Self {
+            root: self.root,
+            chain: Vec::new(),
+        }
+    }
+
+    /// Whether `other` names the same team root.
+    pub(crate) fn same_root(&self, other: &Authority) -> bool {
+        self.root == other.root
+    }
+
+    /// This chain with one more link: `signer` (the key the chain ends at) vouches for
+    /// `subject` as a coordinator's key (or a coordinator invite's).
+    pub(crate) fn extended(&self, team: TeamId, signer: &SigningKey, subject: [u8; 32]) -> Self {
+        self.link(team, signer, subject, COORDINATOR)
+    }
+
+    /// This chain with one more link to a member invite's one-time key `subject`.
+    pub(crate) fn extended_for_member(
+        &self,
+        team: TeamId,
+        signer: &SigningKey,
+        subject: [u8; 32],
+    ) -> Self {
+        self.link(team, signer, subject, MEMBER)
+    }
+
+    fn link(&self, team: TeamId, signer: &SigningKey, subject: [u8; 32], kind: u8) -> Self {
+        let mut out = self.clone();
+        out.chain.push(Link {
+            subject,
+            kind,
+            signature: signer.sign(&link_text(team, kind, &subject)).to_bytes(),
+        });
+        out
+    }
+
+    /// The coordinator key the chain ends at, when every link is a valid kind-1
+    /// signature of the key before it for `team`.
+    pub(crate) fn verified_end(&self, team: TeamId) -> Option<[u8; 32]> {
+        self.verified(team, false)
+    }
+
+    /// The key the chain ends at when every link verifies, the last one of either
+    /// kind (`member_last`) or all of kind 1.
+    fn verified(&self, team: TeamId, member_last: bool) -> Option<[u8; 32]> {
+        let mut key = self.root;
+        for (i, link) in self.chain.iter().enumerate() {
+            let last = i + 1 == self.chain.len();
+            if link.kind != COORDINATOR && !(member_last && last && link.kind == MEMBER) {
+                return None;
+            }
+            verifying(&key)?
+                .verify_strict(
+                    &link_text(team, link.kind, &link.subject),
+                    &Signature::from_bytes(&link.signature),
+                )
+                .ok()?;
+            key = link.subject;
+        }
+        Some(key)
+    }
+
+    /// `root ‖ link count ‖ links`.
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.root.to_vec();
+        out.push(self.chain.len() as u8);
+        for link in &self.chain {
+            out.extend_from_slice(&link.subject);
+            out.push(link.kind);
+            out.extend_from_slice(&link.signature);
+        }
+        out
+    }
+
+    /// Reads [`Authority::to_bytes`] at the start of `bytes`; returns it and the rest.
+    pub(crate) fn read(bytes: &[u8]) -> Option<(Self, &[u8])> {
+        let root: [u8; 32] = bytes.get(..32)?.try_into().ok()?;
+        let count = usize::from(*bytes.get(32)?);
+        if count > MAX_LINKS {
+            return None;
+        }
+        let links = bytes.get(33..33 + count * LINK_LEN)?;
+        let chain = links
+            .chunks_exact(LINK_LEN)
+            .map(|l| {
+                Some(Link {
+                    subject: l[..32].try_into().ok()?,
+                    kind: l[32],
+                    signature: l[33..].try_into().ok()?,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some((Self { root, chain }, &bytes[33 + count * LINK_LEN..]))
+    }
+
+    /// Whether another link still fits.
+    pub(crate) fn can_extend(&self) -> bool {
+        self.chain.len() + 2 <= MAX_LINKS
+    }
+}
+
+fn place() -> Place<'static> {
+    Place {
+        table: "meta",
+        row: AUTHORITY.as_bytes(),
+    }
+}
+
+/// This vault's authority (`None` for a vault that joined before chains existed).
+pub(crate) fn load(conn: &Connection, sealer: &Sealer) -> Result<Option<Authority>, SyncError> {
+    let Some(sealed) = Store::meta(conn, AUTHORITY)? else {
+        return Ok(None);
+    };
+    let plain = sealer.open(place(), &sealed)?;
+    match Authority::read(&plain) {
+        Some((authority, [])) => Ok(Some(authority)),
+        _ => Err(SyncError::Inconsistent("the team authority is malformed")),
+    }
+}
+
+/// Records this vault's authority.
+pub(crate) fn save(
+    conn: &Connection,
+    sealer: &Sealer,
+    authority: &Authority,
+) -> Result<(), SyncError> {
+    Store::set_meta(
+        conn,
+        AUTHORITY,
+        &sealer.seal(place(), &authority.to_bytes())?,
+    )?;
+    Ok(())
+}
+
+/// A device's membership: `voucher` (the one-time key of its invite, or the root for
+/// the team's creator), at the end of `chain`, vouches for the device's id, Ed25519
+/// key and X25519 key.
+pub(crate) fn vouch_member(
+    team: TeamId,
+    device: DeviceId,
+    key: &[u8; 32],
+    kx: &[u8; 32],
+    voucher: &SigningKey,
+    chain: &Authority,
+) -> Vec<u8> {
+    let mut out = chain.to_bytes();
+    out.extend_from_slice(&voucher.sign(&member_text(team, device, key, kx)).to_bytes());
+    out
+}
+
+/// The key that vouched for a listed device (its invite's one-time key), when the
+/// device's membership verifies from `root` for exactly this id and these keys.
+pub(crate) fn verified_member(
+    team: TeamId,
+    root: &Authority,
+    device: DeviceId,
+    key: &[u8; 32],
+    kx: &[u8; 32],
+    membership: &[u8],
+) -> Option<[u8; 32]> {
+    let (chain, rest) = Authority::read(membership)?;
+    if !chain.same_root(root) {
+        return None;
+    }
+    let signature: [u8; 64] = rest.try_into().ok()?;
+    let voucher = chain.verified(team, true)?;
+    verifying(&voucher)?
+        .verify_strict(
+            &member_text(team, device, key, kx),
+            &Signature::from_bytes(&signature),
+        )
+        .ok()?;
+    Some(voucher)
+}
+
+/// Meta key of this device's membership (sealed), sent to the server at enrollment.
+const MEMBERSHIP: &str = "team_membership";
+
+fn membership_place() -> Place<'static> {
+    Place {
+        table: "meta",
+        row: MEMBERSHIP.as_bytes(),
+    }
+}
+
+/// This device's membership (`None` for a vault that joined before memberships).
+pub(crate) fn load_membership(
+    conn: &Connection,
+    sealer: &Sealer,
+) -> Result<Option<Vec<u8>>, SyncError> {
+    match Store::meta(conn, MEMBERSHIP)? {
+        Some(sealed) => Ok(Some(sealer.open(membership_place(), &sealed)?.to_vec())),
+        None => Ok(None),
+    }
+}
+
+/// Records this device's membership.
+pub(crate) fn save_membership(
+    conn: &Connection,
+    sealer: &Sealer,
+    membership: &[u8],
+) -> Result<(), SyncError> {
+    Store::set_meta(
+        conn,
+        MEMBERSHIP,
+        &sealer.seal(membership_place(), membership)?,
+    )?;
+    Ok(())
+}
+
+fn grant_text(
+    team: TeamId,
+    recipient: DeviceId,
+    epoch: u32,
+    head: &[u8],
+    sealed: &[u8],
+) -> Vec<u8> {
+    let mut text = GRANT_CONTEXT.to_vec();
+    text.extend_from_slice(team.as_bytes());
+    text.extend_from_slice(recipient.as_bytes());
+    text.extend_from_slice(&epoch.to_be_bytes());
+    text.extend_from_slice(head);
+    text.extend_from_slice(sealed);
+    text
+}
+
+/// Signs a sealed grant of `epoch` for `recipient` with `key`, the key `authority`'s
+/// chain ends at (this coordinator's device key).
+pub(crate) fn sign_grant(
+    team: TeamId,
+    recipient: DeviceId,
+    epoch: u32,
+    sealed: &[u8],
+    key: &SigningKey,
+    authority: &Authority,
+) -> Vec<u8> {
+    let mut head = vec![SIGNED_GRANT];
+    head.extend(authority.to_bytes());
+    let signature = key.sign(&grant_text(team, recipient, epoch, &head, sealed));
+    let mut out = head;
+    out.extend_from_slice(&signature.to_bytes());
+    out.extend_from_slice(sealed);
+    out
+}
+
+/// The sealed grant inside a signed one, with the authority it was signed under, when
+/// the signature is valid and made by the key the chain ends at. The caller still
+/// checks that the chain starts at its team's root.
+pub(crate) fn verify_grant(
+    team: TeamId,
+    recipient: DeviceId,
+    epoch: u32,
+    signed: &[u8],
+) -> Option<(Authority, &[u8])> {
+    let (&version, rest) = signed.split_first()?;
+    if version != SIGNED_GRANT {
+        return None;
+    }
+    let (authority, rest) = Authority::read(rest)?;
+    let head = &signed[..signed.len() - rest.len()];
+    let signature: [u8; 64] = rest.get(..64)?.try_into().ok()?;
+    let sealed = &rest[64..];
+    let signer = authority.verified_end(team)?;
+    verifying(&signer)?
+        .verify_strict(
+            &grant_text(team, recipient, epoch, head, sealed),
+            &Signature::from_bytes(&signature),
+        )
+        .ok()?;
+    Some((authority, sealed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&crate::crypto::make_random::<32>().unwrap())
+    }
+
+    /// A coordinator two generations from the root signs a grant that verifies; the
+    /// same grant with a changed byte, for another device or epoch, or signed by a key
+    /// outside the chain (a removed field phone's) does not.
+    #[test]
+    fn only_a_chain_from_the_root_signs_grants() {
+        let team = TeamId::make_random().unwrap();
+        let (root, once, deputy, outsider) = (key(), key(), key(), key());
+        let authority = Authority::root_of(&root)
+            .extended(team, &root, once.verifying_key().to_bytes())
+            .extended(team, &once, deputy.verifying_key().to_bytes());
+        assert_eq!(
+            authority.verified_end(team),
+            Some(deputy.verifying_key().to_bytes())
+        );
+        assert_eq!(
+            authority.verified_end(TeamId::make_random().unwrap()),
+            None,
+            "links are bound to their team"
+        );
+        let device = DeviceId::make_random().unwrap();
+        let sealed = b"sealed grant bytes".to_vec();
+        let signed = sign_grant(team, device, 3, &sealed, &deputy, &authority);
+        let (found, inner) = verify_grant(team, device, 3, &signed).expect("verifies");
+        assert!(found.same_root(&Authority::root_of(&root)));
+        assert_eq!(inner, &sealed[..]);
+
+        assert!(
+            verify_grant(team, device, 4, &signed).is_none(),
+            "another epoch"
+        );
+        let other = DeviceId::make_random().unwrap();
+        assert!(
+            verify_grant(team, other, 3, &signed).is_none(),
+            "another device"
+        );
+        for i in [0, 5, 40, signed.len() - 70, signed.len() - 1] {
+            let mut tampered = signed.clone();
+            tampered[i] ^= 1;
+            assert!(
+                verify_grant(team, device, 3, &tampered).is_none(),
+                "byte {i}"
+            );
+        }
+        // The outsider signs with the deputy's chain: not the chain's end.
+        let forged = sign_grant(team, device, 3, &sealed, &outsider, &authority);
+        assert!(verify_grant(team, device, 3, &forged).is_none());
+        // The outsider makes a chain of its own: it verifies, but from another root.
+        let own = Authority::root_of(&outsider);
+        let forged = sign_grant(team, device, 3, &sealed, &outsider, &own);
+        let (found, _) = verify_grant(team, device, 3, &forged).expect("self-made");
+        assert!(!found.same_root(&authority));
+        // An unsigned grant (the old form) is refused.
+        assert!(verify_grant(team, device, 3, &sealed).is_none());
+    }
+
+    #[test]
+    fn authority_bytes_round_trip_and_refuse_garbage() {
+        let team = TeamId::make_random().unwrap();
+        let root = key();
+        let authority = Authority::root_of(&root).extended(team, &root, [7; 32]);
+        let mut bytes = authority.to_bytes();
+        bytes.extend_from_slice(b"rest");
+        let (read, rest) = Authority::read(&bytes).unwrap();
+        assert!(read == authority && rest == b"rest");
+        assert!(Authority::read(&bytes[..40]).is_none());
+        let mut too_long = bytes.clone();
+        too_long[32] = 200;
+        assert!(Authority::read(&too_long).is_none());
+    }
+}
