@@ -164,6 +164,7 @@ fun threeDevicesSyncThroughARealServerAndARemovedPhoneIsWiped() = runBlocking {
         // The aftercare phone is lost: the coordinator removes it; its next sync wipes it.
         val devices = coordinator.serverDevices(http)
         ensure(devices.size == 3 && devices.all { it.revoked == null }) { "devices: $devices" }
+        ensure(devices.all { it.verified }) { "every device's invite vouched for it: $devices" }
         val lost = aftercare.deviceId()
         val notAllowed = thrown<SafekeepException.ServerRefused> { runBlocking { field.revokeDevice(http, lost) } }
         ensure(notAllowed.status.toInt() == 403) { "only a coordinator removes: $notAllowed" }
