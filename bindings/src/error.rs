@@ -327,7 +327,9 @@ impl From<SyncError> for SafekeepError {
             SyncError::Revoked => SafekeepError::Revoked,
             SyncError::Server { status, code } => SafekeepError::ServerRefused { status, code },
             SyncError::Transport(_) => SafekeepError::Network { detail },
-            SyncError::KeyChanged => SafekeepError::ServerUntrusted { detail },
+            SyncError::KeyChanged | SyncError::UnprovenRemoval | SyncError::RemovalNotice(_) => {
+                SafekeepError::ServerUntrusted { detail }
+            }
             SyncError::Record(e) => e.into(),
             SyncError::Store(StoreError::Corrupt(_)) => SafekeepError::Corrupt { detail },
             SyncError::Store(_) => SafekeepError::Storage { detail },

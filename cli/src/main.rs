@@ -498,7 +498,9 @@ impl From<SyncError> for Failure {
             SyncError::Server { .. }
             | SyncError::Transport(_)
             | SyncError::NoServer
-            | SyncError::KeyChanged => SERVER,
+            | SyncError::KeyChanged
+            | SyncError::UnprovenRemoval
+            | SyncError::RemovalNotice(_) => SERVER,
             SyncError::Store(safekeep_core::store::StoreError::Corrupt(_)) => 6,
             _ => 1,
         };

@@ -233,6 +233,7 @@ fn storage_alone(
         joined_epoch: 1,
         enrolled_by: None,
         membership: None,
+        revocation: None,
     };
     let coordinator = random();
     store

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value as JsonValue, json};
 
-use crate::auth::{self, Signed, parse_hex, parse_hex_vec};
+use crate::auth::{self, Signed, hex, parse_hex, parse_hex_vec};
 use crate::error::ApiError;
 use crate::limits::{Limits, RateLimiter};
 use crate::metrics::Metrics;
@@ -41,10 +41,6 @@ fn now_ms() -> u64 {
 
 fn path_and_query(uri: &Uri) -> &str {
     uri.path_and_query().map_or("/", |p| p.as_str())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
@@ -282,6 +278,7 @@ pub async fn create_team(
                 joined_epoch,
                 enrolled_by: None,
                 membership,
+                revocation: None,
             };
             storage.create_team(&team, &device)?;
             Ok(device)
@@ -410,6 +407,7 @@ pub async fn enroll(
                 joined_epoch,
                 enrolled_by: None,
                 membership,
+                revocation: None,
             };
             Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })
@@ -548,6 +546,12 @@ pub async fn devices(
     counted(&state, "devices", result)
 }
 
+#[derive(Deserialize)]
+struct Revocation {
+    /// The coordinator's signed removal (hex).
+    proof: String,
+}
+
 /// `POST /v1/devices/{id}/revoke`: removes a device from the team (coordinator only).
 /// Its next request is answered with the wipe instruction and nothing else.
 pub async fn revoke(
@@ -569,8 +573,15 @@ pub async fn revoke(
         if target == device.id {
             return Err(ApiError::bad_request("a device cannot revoke itself"));
         }
+        // The removal signed by the coordinator: the removed device wipes itself only
+        // on a removal it can check, so none goes out without one.
+        let request: Revocation = json_body(&body)?;
+        let proof = parse_hex_vec(&request.proof)
+            .filter(|p| !p.is_empty() && p.len() <= MAX_MEMBERSHIP)
+            .ok_or(ApiError::bad_request("bad removal proof"))?;
         let storage = state.storage.clone();
-        let found = blocking(move || Ok(storage.revoke(&device.team, &target, now_ms())?)).await?;
+        let found =
+            blocking(move || Ok(storage.revoke(&device.team, &target, now_ms(), &proof)?)).await?;
         if !found {
             return Err(ApiError::not_found("no such device in this team"));
         }

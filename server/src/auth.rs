@@ -29,6 +29,11 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, ApiError> {
         ))
 }
 
+/// Bytes as lowercase hex, as the API writes them.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn hex_array<const N: usize>(text: &str) -> Option<[u8; N]> {
     // Lower-case hex only: what is parsed is exactly what was signed.
     if text.len() != N * 2 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -177,7 +182,10 @@ pub fn device(
         signed.use_nonce(storage, now_ms)?;
     }
     if device.revoked_ms.is_some() {
-        return Err(REVOKED);
+        return Err(ApiError {
+            proof: device.revocation.as_deref().map(hex),
+            ..REVOKED
+        });
     }
     Ok(Authenticated {
         device,

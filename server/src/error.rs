@@ -17,6 +17,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// Human-readable cause.
     pub message: &'static str,
+    /// For the wipe instruction: the coordinator's signed removal (hex), which the
+    /// device checks before it wipes.
+    pub proof: Option<String>,
 }
 
 impl ApiError {
@@ -26,6 +29,7 @@ impl ApiError {
             status,
             code,
             message,
+            proof: None,
         }
     }
 
@@ -104,10 +108,10 @@ impl From<StorageError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
-            self.status,
-            Json(json!({ "error": self.code, "message": self.message })),
-        )
-            .into_response()
+        let body = match self.proof {
+            Some(proof) => json!({ "error": self.code, "message": self.message, "proof": proof }),
+            None => json!({ "error": self.code, "message": self.message }),
+        };
+        (self.status, Json(body)).into_response()
     }
 }

@@ -78,6 +78,9 @@ pub struct Device {
     /// seal a new team key to the device). `None` for a device enrolled by an older
     /// version: new keys are not owed to it (it needs a new invite).
     pub membership: Option<Vec<u8>>,
+    /// For a revoked device: the coordinator's signed removal (opaque here), which the
+    /// device checks before it wipes itself.
+    pub revocation: Option<Vec<u8>>,
 }
 
 /// A stored bundle, as pulled.
@@ -190,10 +193,18 @@ pub trait Storage: Send + Sync + 'static {
         device: &Device,
         now_ms: u64,
     ) -> Result<Device, StorageError>;
-    /// Marks a device of `team` revoked and, in the same transaction, deletes the
-    /// unused enrollment tokens it made (a seized coordinator's invites must not
-    /// enroll anyone afterwards); false when no such device.
-    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError>;
+    /// Marks a device of `team` revoked, keeping `proof` (the coordinator's signed
+    /// removal, handed to the device with the wipe instruction; the first one stays)
+    /// and, in the same transaction, deletes the unused enrollment tokens it made (a
+    /// seized coordinator's invites must not enroll anyone afterwards); false when no
+    /// such device.
+    fn revoke(
+        &self,
+        team: &Id,
+        device: &Id,
+        now_ms: u64,
+        proof: &[u8],
+    ) -> Result<bool, StorageError>;
     /// Stores a bundle once per (device, batch), giving it the team's next sequence
     /// number and recording the request's nonce (with the forgetting time of
     /// [`Storage::use_nonce`]) in the same transaction.

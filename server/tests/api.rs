@@ -16,6 +16,10 @@ use safekeep_server::storage::{
 use safekeep_server::testing::ScratchDatabase;
 use serde_json::{Value, json};
 
+/// A removal's body: the coordinator's signed removal, opaque to the server (the
+/// removed device checks it; core/src/sync/authority.rs).
+const REMOVAL: &[u8] = br#"{"proof": "5e1f"}"#;
+
 struct Server {
     child: Child,
     addr: SocketAddr,
@@ -494,7 +498,10 @@ fn unsigned_tampered_replayed_stale_and_foreign_requests_are_refused_on(backend:
     let pulled = signed(&server, &coord_b, "GET", "/v1/bundles?after=0", b"");
     assert!(frames(&pulled.body).is_empty());
     let path = format!("/v1/devices/{}/revoke", hex(&field_a.id));
-    assert_eq!(signed(&server, &coord_b, "POST", &path, b"").status, 404);
+    assert_eq!(
+        signed(&server, &coord_b, "POST", &path, REMOVAL).status,
+        404
+    );
     // Only a coordinator lists or revokes.
     assert_eq!(
         signed(&server, &field_a, "GET", "/v1/devices", b"").status,
@@ -528,9 +535,19 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Back
     );
 
     let path = format!("/v1/devices/{}/revoke", hex(&field.id));
-    assert_eq!(signed(&server, &aftercare, "POST", &path, b"").status, 403);
     assert_eq!(
-        signed(&server, &coordinator, "POST", &path, b"").status,
+        signed(&server, &aftercare, "POST", &path, REMOVAL).status,
+        403
+    );
+    // No removal goes out without the coordinator's signed proof.
+    for unproved in [&b""[..], br#"{"proof": ""}"#, br#"{"proof": "zz"}"#] {
+        assert_eq!(
+            signed(&server, &coordinator, "POST", &path, unproved).status,
+            400
+        );
+    }
+    assert_eq!(
+        signed(&server, &coordinator, "POST", &path, REMOVAL).status,
         200
     );
     for (method, pq, body) in [
@@ -539,8 +556,9 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Back
     ] {
         let answer = signed(&server, &field, method, pq, body);
         assert_eq!((answer.status, answer.code().as_str()), (410, "revoked"));
-        // The body is the JSON refusal, never bundle frames.
-        assert!(answer.json().get("error").is_some());
+        // The body is the JSON refusal with the coordinator's signed removal, never
+        // bundle frames.
+        assert_eq!(answer.json()["proof"], "5e1f");
     }
     let listed = signed(&server, &coordinator, "GET", "/v1/devices", b"").json();
     let revoked: Vec<&Value> = listed["devices"]
@@ -825,7 +843,7 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     // A revoked coordinator starts no epoch, even the next one with every grant.
     let path = format!("/v1/devices/{}/revoke", hex(&deputy.id));
     assert_eq!(
-        signed(&server, &coordinator, "POST", &path, b"").status,
+        signed(&server, &coordinator, "POST", &path, REMOVAL).status,
         200
     );
     let next = json!({"epoch": 3, "grants": [grant(&field), grant(&late), grant(&later), grant(&coordinator)]});
@@ -921,6 +939,7 @@ fn revoked_author_on(store: &dyn Storage) {
         joined_epoch: 1,
         enrolled_by: None,
         membership: None,
+        revocation: None,
     };
     let (coordinator, deputy) = (random::<16>(), random::<16>());
     store
@@ -939,7 +958,11 @@ fn revoked_author_on(store: &dyn Storage) {
     store
         .enroll(&team, &token, &device(deputy, Role::Field), now_ms())
         .unwrap();
-    assert!(store.revoke(&team, &deputy, now_ms()).unwrap());
+    assert!(
+        store
+            .revoke(&team, &deputy, now_ms(), b"signed removal")
+            .unwrap()
+    );
     let grants = [(coordinator, vec![1, 2, 3])];
     assert!(matches!(
         store.put_grants(&team, &deputy, 2, &grants, false, now_ms()),
@@ -1120,6 +1143,7 @@ fn grouped_pushes_on(store: &dyn Storage) {
         joined_epoch: 1,
         enrolled_by: None,
         membership: None,
+        revocation: None,
     };
     store
         .create_team(&team, &device(ids[0], Role::Coordinator))
@@ -1145,7 +1169,11 @@ fn grouped_pushes_on(store: &dyn Storage) {
                     let mut stored = Vec::new();
                     for batch in 1..=BATCHES {
                         if d == removed && batch == BATCHES / 2 {
-                            assert!(store.revoke(&team, id, now_ms()).unwrap());
+                            assert!(
+                                store
+                                    .revoke(&team, id, now_ms(), b"signed removal")
+                                    .unwrap()
+                            );
                         }
                         let used = nonce();
                         let pushed = store.push(&team, id, batch, &body(d, batch), now_ms(), used);

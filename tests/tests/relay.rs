@@ -241,7 +241,7 @@ fn three_devices_on(root: &Path, store: Store) {
     let removed = aftercare.device_id().unwrap();
     assert!(matches!(
         field.revoke_device(removed, &t),
-        Err(SyncError::Server { status: 403, .. })
+        Err(SyncError::NotCoordinator(_))
     ));
     let before = coordinator.summary().unwrap().op_count();
     assert_eq!(coordinator.revoke_device(removed, &t).unwrap(), 2);
@@ -555,6 +555,9 @@ struct Meddler {
     granted: std::sync::Mutex<Vec<String>>,
     /// The server's last device list, as it answered.
     last_list: std::sync::Mutex<Option<serde_json::Value>>,
+    /// Answers "removed" to everything, without a coordinator's signed removal (a
+    /// compromised server, or someone between it and the phone, trying to wipe it).
+    claim_removal: std::sync::atomic::AtomicBool,
 }
 
 impl safekeep_core::sync::Transport for Meddler {
@@ -564,6 +567,13 @@ impl safekeep_core::sync::Transport for Meddler {
     ) -> Result<safekeep_core::sync::HttpResponse, safekeep_core::sync::TransportError> {
         let revoke = request.url.ends_with("/revoke");
         let list = request.url.ends_with("/v1/devices");
+        if self.claim_removal.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(safekeep_core::sync::HttpResponse {
+                status: 410,
+                headers: Vec::new(),
+                body: br#"{"error": "revoked", "message": "wipe", "proof": "00ff"}"#.to_vec(),
+            });
+        }
         if request.method == "POST" && request.url.ends_with("/v1/grants") {
             let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
             for g in body["grants"].as_array().unwrap() {
@@ -698,6 +708,19 @@ fn late_joiners_on(root: &Path, store: Store) {
     assert_eq!(coordinator.team().unwrap().unwrap().epoch, 2);
     sync(&coordinator);
     assert_eq!(coordinator.team().unwrap().unwrap().epoch, 3, "rotated");
+    // A "removed" answer without a coordinator's signature wipes nothing, even on
+    // the removed phone; the real one, signed by the coordinator, does.
+    let liar = Meddler::default();
+    liar.claim_removal
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    for phone in [&late, &field] {
+        assert!(matches!(
+            phone.sync_online(&liar, &mut |_, _| {}, &|| false),
+            Err(SyncError::UnprovenRemoval)
+        ));
+        assert!(phone.team().unwrap().is_some(), "nothing wiped");
+    }
+    assert!(late.get(id).is_ok());
     assert!(matches!(
         field.sync_online(&t, &mut |_, _| {}, &|| false),
         Err(SyncError::Revoked)

@@ -47,6 +47,7 @@ const COORDINATOR: u8 = 1;
 /// A link's subject is a member invite's one-time key: it vouches for a member only.
 const MEMBER: u8 = 2;
 const GRANT_CONTEXT: &[u8] = b"safekeep signed grant v1";
+const REMOVAL_CONTEXT: &[u8] = b"safekeep removal v1";
 const SIGNED_GRANT: u8 = 0x02;
 const LINK_LEN: usize = 32 + 1 + 64;
 /// Most links in a chain: each generation of coordinators adds two (an invite's
@@ -310,6 +311,54 @@ pub(crate) fn save_membership(
         &sealer.seal(membership_place(), membership)?,
     )?;
     Ok(())
+}
+
+fn removal_text(team: TeamId, device: DeviceId) -> Vec<u8> {
+    let mut text = REMOVAL_CONTEXT.to_vec();
+    text.extend_from_slice(team.as_bytes());
+    text.extend_from_slice(device.as_bytes());
+    text
+}
+
+/// A coordinator's signed removal of `device`: `authority ‖ signature (64)` by `key`,
+/// the key `authority`'s chain ends at. The server hands it to the removed device with
+/// the wipe instruction.
+pub(crate) fn sign_removal(
+    team: TeamId,
+    device: DeviceId,
+    key: &SigningKey,
+    authority: &Authority,
+) -> Vec<u8> {
+    let mut out = authority.to_bytes();
+    out.extend_from_slice(&key.sign(&removal_text(team, device)).to_bytes());
+    out
+}
+
+/// Whether `proof` is a removal of `device` signed by a coordinator whose chain starts
+/// at `root`: only then does a device wipe itself.
+pub(crate) fn verified_removal(
+    team: TeamId,
+    root: &Authority,
+    device: DeviceId,
+    proof: &[u8],
+) -> bool {
+    let Some((chain, rest)) = Authority::read(proof) else {
+        return false;
+    };
+    let (Ok(signature), true) = (<[u8; 64]>::try_from(rest), chain.same_root(root)) else {
+        return false;
+    };
+    chain
+        .verified_end(team)
+        .and_then(|signer| verifying(&signer))
+        .is_some_and(|signer| {
+            signer
+                .verify_strict(
+                    &removal_text(team, device),
+                    &Signature::from_bytes(&signature),
+                )
+                .is_ok()
+        })
 }
 
 fn grant_text(

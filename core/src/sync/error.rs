@@ -85,6 +85,18 @@ pub enum SyncError {
         "the server changed a device's key-exchange key; no key was sent (tell the server's administrator)"
     )]
     KeyChanged,
+    /// The server said this device was removed, with this proof: checked against the
+    /// team's coordinators before anything is wiped (only inside the core; callers see
+    /// [`SyncError::Revoked`] or [`SyncError::UnprovenRemoval`]).
+    #[error("the server says this device was removed")]
+    RemovalNotice(Vec<u8>),
+    /// The server said this device was removed, but without a removal signed by one of
+    /// the team's coordinators: nothing was wiped. Only a compromised server (or
+    /// someone between it and this phone) answers that.
+    #[error(
+        "the server said this device was removed, without a coordinator's signature; nothing was wiped (tell the server's administrator)"
+    )]
+    UnprovenRemoval,
     /// No answer from the server: try again later.
     #[error(transparent)]
     Transport(#[from] crate::sync::transport::TransportError),

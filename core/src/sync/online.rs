@@ -27,6 +27,10 @@ use crate::store::Store;
 use crate::vault::{Unlocked, Vault};
 
 const DEVICE_KEY: &str = "device_key";
+
+/// Why a coordinator vault cannot sign: it holds no chain from the team's root.
+pub(crate) const NO_CHAIN: &str =
+    "this vault holds no proof of its coordinator role: join the team again with a new invite";
 /// Meta key of the first key epoch whose grants have not reached the server yet.
 const GRANTS_PENDING: &str = "grants_pending";
 /// Meta key of the devices this vault removed (16-byte ids, concatenated): never sent
@@ -273,9 +277,14 @@ fn answer(response: HttpResponse) -> Result<HttpResponse, SyncError> {
         .ok()
         .and_then(|v| v["error"].as_str().map(str::to_owned))
         .unwrap_or_else(|| "unknown".into());
-    // The wipe instruction is the server's 410 with its code, not any 410.
+    // The wipe instruction is the server's 410 with its code, not any 410, and it
+    // is carried out only on a coordinator's signed removal (`wiping`).
     if response.status == 410 && code == "revoked" {
-        return Err(SyncError::Revoked);
+        let proof = serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|v| unhex(v["proof"].as_str()?))
+            .unwrap_or_default();
+        return Err(SyncError::RemovalNotice(proof));
     }
     // Shown to people: printable ASCII only, short.
     let code: String = code
@@ -528,18 +537,35 @@ impl Vault {
     /// Returns the new epoch. When the new key could not be delivered (the network
     /// failed after the removal), the error says so and the next `sync_online` of this
     /// vault delivers it; until then the others cannot read this vault's new ops.
+    ///
+    /// The removal is signed with this coordinator's key under its chain from the
+    /// team's root: the removed phone wipes itself only on such a removal.
     pub fn revoke_device(
         &self,
         device: DeviceId,
         transport: &dyn Transport,
     ) -> Result<u32, SyncError> {
+        if self.team()?.ok_or(SyncError::NoTeam)?.role != Role::Coordinator {
+            return Err(SyncError::NotCoordinator("remove devices"));
+        }
         let signer = self.signer()?;
         // A rotation not delivered yet goes first: each grant needs the epoch before it.
         // No top-up now: the device being removed may be one that lacks a key.
         self.wiping(self.deliver_grants(&signer, transport, false))?;
         self.add_id(ROTATION_OWED, device)?;
+        // Signed, so the removed phone wipes itself on this removal and no other.
+        let proof = self.with_unlocked(SyncError::Locked, |u| {
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            let key = device_key(conn, &u.sealer)?;
+            let held = authority::load(conn, &u.sealer)?
+                .filter(|a| a.verified_end(team.id) == Some(key.verifying_key().to_bytes()))
+                .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
+            Ok(authority::sign_removal(team.id, device, &key, &held))
+        })?;
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
-        let sent = signer.send(transport, "POST", &path, Vec::new());
+        let body = json!({ "proof": hex(&proof) }).to_string().into_bytes();
+        let sent = signer.send(transport, "POST", &path, body);
         self.wiping(sent)?;
         self.rotate_team_key(&[device])?;
         self.wiping(self.deliver_grants(&signer, transport, true))?;
@@ -701,9 +727,7 @@ impl Vault {
             let signing = device_key(conn, &u.sealer)?;
             let held = authority::load(conn, &u.sealer)?
                 .filter(|a| a.verified_end(team.id) == Some(signing.verifying_key().to_bytes()))
-                .ok_or(SyncError::Inconsistent(
-                    "this vault holds no proof of its coordinator role: join the team again with a new invite",
-                ))?;
+                .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
             let mut grants = Vec::with_capacity(recipients.len());
             for (device, kx) in recipients {
                 match rotation::seal_grant(team.id, *device, kx, epoch, &key, &previous) {
@@ -966,10 +990,23 @@ impl Vault {
         self.wiping(self.sync_round(transport, progress, cancelled))
     }
 
-    /// Wipes this vault when the server said it was revoked, whatever was asked.
+    /// Wipes this vault when the server said it was revoked, whatever was asked, if a
+    /// coordinator of the team signed the removal (a vault that joined before
+    /// coordinators' chains existed knows no root, and takes the server's word).
     fn wiping<T>(&self, result: Result<T, SyncError>) -> Result<T, SyncError> {
         match result {
-            Err(SyncError::Revoked) => {
+            Err(SyncError::RemovalNotice(proof)) => {
+                let signed = self.with_unlocked(SyncError::Locked, |u| {
+                    let conn = u.store.conn();
+                    let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                    Ok(match authority::load(conn, &u.sealer)? {
+                        Some(root) => authority::verified_removal(team.id, &root, u.device, &proof),
+                        None => true,
+                    })
+                })?;
+                if !signed {
+                    return Err(SyncError::UnprovenRemoval);
+                }
                 self.wipe_now().map_err(|_| {
                     SyncError::InvalidInput("removed from the team, but the wipe failed")
                 })?;
@@ -1256,5 +1293,34 @@ mod tests {
             .expect("authority");
         let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &held);
         assert!(opened(&member, 2, &forged).is_none());
+
+        // A removal the member wipes itself on: signed by a coordinator, for it.
+        let removal = |by: &Vault, of: DeviceId| {
+            by.with_unlocked(SyncError::Locked, |u| {
+                let held = authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let key = device_key(u.store.conn(), &u.sealer)?;
+                Ok(authority::sign_removal(team_id, of, &key, &held))
+            })
+            .expect("removal")
+        };
+        let root = |of: &Vault| {
+            of.with_unlocked(SyncError::Locked, |u| {
+                authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)
+            })
+            .expect("root")
+        };
+        let checks =
+            |proof: &[u8]| authority::verified_removal(team_id, &root(&member), member_id, proof);
+        assert!(checks(&removal(&creator, member_id)));
+        assert!(checks(&removal(&deputy, member_id)));
+        assert!(
+            !checks(&removal(&creator, removed_id)),
+            "another device's removal"
+        );
+        assert!(
+            !checks(&removal(&removed, member_id)),
+            "signed by a field phone"
+        );
+        assert!(!checks(b""), "no proof");
     }
 }

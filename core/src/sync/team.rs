@@ -314,10 +314,11 @@ fn invite_authority(
     role: Role,
 ) -> Result<(Vec<u8>, Option<[u8; 32]>), SyncError> {
     let conn = u.store.conn();
-    let held = authority::load(conn, &u.sealer)?.ok_or(SyncError::Inconsistent(NO_AUTHORITY))?;
+    let held =
+        authority::load(conn, &u.sealer)?.ok_or(SyncError::Inconsistent(online::NO_CHAIN))?;
     let key = online::device_key(conn, &u.sealer)?;
     if held.verified_end(team) != Some(key.verifying_key().to_bytes()) || !held.can_extend() {
-        return Err(SyncError::Inconsistent(NO_AUTHORITY));
+        return Err(SyncError::Inconsistent(online::NO_CHAIN));
     }
     let seed = Zeroizing::new(crypto::make_random::<32>()?);
     let once = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
@@ -370,10 +371,6 @@ fn joined_authority(
     }
     Ok((chain, membership))
 }
-
-/// Why a coordinator vault cannot vouch: it holds no chain from the team's root.
-const NO_AUTHORITY: &str =
-    "this vault holds no proof of its coordinator role: join the team again with a new invite";
 
 impl Vault {
     /// Creates a team with this vault as its coordinator, at key epoch 1.

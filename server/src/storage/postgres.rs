@@ -287,8 +287,12 @@ $$;
 
 /// Each device's membership proof (from its invite, see the core's `authority`): kept
 /// and listed as given, for coordinators to check before they seal a key to it.
+///
+/// And the coordinator's signed removal of a revoked device, handed to it with the
+/// wipe instruction (it wipes only on a removal signed by one of its coordinators).
 const SCHEMA_6: &str = "
 ALTER TABLE devices ADD COLUMN membership BYTEA;
+ALTER TABLE devices ADD COLUMN revocation BYTEA;
 ";
 
 /// The advisory lock that orders a team's push groups and revocations: from the team
@@ -355,8 +359,7 @@ fn key_of(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
         .map_err(|_| StorageError::Database("a stored key has the wrong length".into()))
 }
 
-const DEVICE_COLUMNS: &str =
-    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership";
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership, revocation";
 
 /// A stored epoch number.
 fn epoch_of(value: i64) -> Result<u32, StorageError> {
@@ -385,6 +388,7 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
         joined_epoch: epoch_of(row.try_get(7).map_err(pg)?)?,
         enrolled_by: None,
         membership: row.try_get(8).map_err(pg)?,
+        revocation: row.try_get(9).map_err(pg)?,
     })
 }
 
@@ -809,7 +813,13 @@ impl Storage for PostgresStorage {
         })
     }
 
-    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
+    fn revoke(
+        &self,
+        team: &Id,
+        device: &Id,
+        now_ms: u64,
+        proof: &[u8],
+    ) -> Result<bool, StorageError> {
         let mut conn = self.conn()?;
         let mut tx = conn.transaction().map_err(pg)?;
         // Ordered against the team's pushes, which check for revocation under this lock.
@@ -820,12 +830,13 @@ impl Storage for PostgresStorage {
         .map_err(pg)?;
         let found = tx
             .execute_typed(
-                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $3)
-                 WHERE id = $1 AND team = $2",
+                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, $3),
+                 revocation = COALESCE(revocation, $4) WHERE id = $1 AND team = $2",
                 &[
                     (&&device[..], Type::BYTEA),
                     (&&team[..], Type::BYTEA),
                     (&ms(now_ms), Type::INT8),
+                    (&proof, Type::BYTEA),
                 ],
             )
             .map_err(pg)?;

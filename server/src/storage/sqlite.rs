@@ -103,8 +103,12 @@ CREATE INDEX enrollments_by_team ON enrollments (team);
 
 /// Each device's membership proof (from its invite, see the core's `authority`): kept
 /// and listed as given, for coordinators to check before they seal a key to it.
+///
+/// And the coordinator's signed removal of a revoked device, handed to it with the
+/// wipe instruction (it wipes only on a removal signed by one of its coordinators).
 const SCHEMA_4: &str = "
 ALTER TABLE devices ADD COLUMN membership BLOB;
+ALTER TABLE devices ADD COLUMN revocation BLOB;
 ";
 
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
@@ -124,11 +128,11 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         joined_epoch: r.get(7)?,
         enrolled_by: None,
         membership: r.get(8)?,
+        revocation: r.get(9)?,
     })
 }
 
-const DEVICE_COLUMNS: &str =
-    "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership";
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership, revocation";
 
 /// Whether device ?1 of team ?2 is owed a grant of epoch ?3 (a top-up stores only
 /// those): the condition of [`Storage::lacking_grants`] for one pair.
@@ -472,12 +476,19 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn revoke(&self, team: &Id, device: &Id, now_ms: u64) -> Result<bool, StorageError> {
+    fn revoke(
+        &self,
+        team: &Id,
+        device: &Id,
+        now_ms: u64,
+        proof: &[u8],
+    ) -> Result<bool, StorageError> {
         self.with(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let found = tx.execute(
-                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?3) WHERE id = ?1 AND team = ?2",
-                params![device, team, ms(now_ms)],
+                "UPDATE devices SET revoked_ms = COALESCE(revoked_ms, ?3),
+                 revocation = COALESCE(revocation, ?4) WHERE id = ?1 AND team = ?2",
+                params![device, team, ms(now_ms), proof],
             )?;
             if found == 1 {
                 tx.execute(
