@@ -555,6 +555,9 @@ struct Meddler {
     granted: std::sync::Mutex<Vec<String>>,
     /// The server's last device list, as it answered.
     last_list: std::sync::Mutex<Option<serde_json::Value>>,
+    /// Lists this removed device as enrolled and owed this epoch, as a compromised
+    /// server would to a coordinator that did not remove it.
+    unrevoke: std::sync::Mutex<Option<(String, u32)>>,
     /// Answers "removed" to everything, without a coordinator's signed removal (a
     /// compromised server, or someone between it and the phone, trying to wipe it).
     claim_removal: std::sync::atomic::AtomicBool,
@@ -602,6 +605,16 @@ impl safekeep_core::sync::Transport for Meddler {
             for d in json["devices"].as_array_mut().unwrap() {
                 if d["device"] == device.as_str() {
                     d["kx_public"] = "09".repeat(32).into();
+                }
+            }
+            answer.body = json.to_string().into_bytes();
+        }
+        if let (true, Some((device, epoch))) = (list, self.unrevoke.lock().unwrap().clone()) {
+            let mut json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+            for d in json["devices"].as_array_mut().unwrap() {
+                if d["device"] == device.as_str() {
+                    d["revoked_ms"] = serde_json::Value::Null;
+                    d["lacks"] = serde_json::json!([epoch]);
                 }
             }
             answer.body = json.to_string().into_bytes();
@@ -815,6 +828,30 @@ fn late_joiners_on(root: &Path, store: Store) {
         6
     );
     let granted = meddler.granted.lock().unwrap().clone();
-    assert_eq!(granted, vec![late_id], "the late phone only");
+    assert_eq!(granted, vec![late_id.clone()], "the late phone only");
     assert_eq!(sync(&late).new_keys, 1);
+
+    // A second coordinator never hands a key to a phone the first one removed, even
+    // when the server lists that phone as enrolled and owed the key: the grant that
+    // brought it the new key named the removed phone.
+    let deputy = join(&coordinator, &root.join("deputy"), Role::Coordinator);
+    sync(&deputy);
+    let gone = join(&coordinator, &root.join("gone"), Role::Field);
+    sync(&gone);
+    let gone_id = gone.device_id().unwrap().to_string();
+    let epoch = coordinator
+        .revoke_device(gone.device_id().unwrap(), &t)
+        .unwrap();
+    let liar = Meddler::default();
+    *liar.unrevoke.lock().unwrap() = Some((gone_id.clone(), epoch));
+    for _ in 0..2 {
+        deputy
+            .sync_online(&liar, &mut |_, _| {}, &|| false)
+            .unwrap();
+    }
+    assert_eq!(deputy.team().unwrap().unwrap().epoch, epoch);
+    assert!(
+        !liar.granted.lock().unwrap().contains(&gone_id),
+        "no key for the removed phone"
+    );
 }

@@ -14,15 +14,20 @@
 //!   invite also a kind-1 link to its own device key, then drops it. A coordinator's
 //!   chain is its issuer's plus those two links; other members keep the root alone.
 //! - A membership is `authority ‖ signature (64)`: the key the chain ends at signs
-//!   `"safekeep member v1" ‖ team id ‖ device id ‖ Ed25519 key ‖ X25519 key`. Each
+//!   `"safekeep member v1" ‖ team id ‖ device id ‖ role ‖ Ed25519 key ‖ X25519 key`
+//!   (the role as its name's length and name). Each
 //!   device gives it to the server at enrollment, the server lists it, and a
 //!   coordinator seals a new team key only to a device whose membership verifies from
 //!   the team's root: a server cannot list a device of its own making to receive it.
-//! - A grant (see `rotation`) travels signed: `0x02 ‖ authority ‖ signature (64) ‖
-//!   sealed grant`, where `authority` is `root (32) ‖ link count (1) ‖ links`, and the
-//!   key the chain ends at signs `"safekeep signed grant v1" ‖ team id ‖ recipient
-//!   device ‖ epoch ‖ 0x02 ‖ authority ‖ sealed grant`. A device opens a grant only if
-//!   the chain starts at its team's root and ends at the grant's signer.
+//! - A grant (see `rotation`) travels signed: `0x02 ‖ authority ‖ removed ‖ signature
+//!   (64) ‖ sealed grant`, where `authority` is `root (32) ‖ link count (1) ‖ links`
+//!   and `removed` is `count (2) ‖ device ids (16 each)`, the devices the signer knows
+//!   were removed; the key the chain ends at signs `"safekeep signed grant v1" ‖ team
+//!   id ‖ recipient device ‖ epoch ‖ 0x02 ‖ authority ‖ removed ‖ sealed grant`. A
+//!   device opens a grant only if the chain starts at its team's root and ends at the
+//!   grant's signer; a coordinator that opens one adds its removed devices to its own
+//!   never-seal list, so no coordinator hands a later key to a device another one
+//!   removed, whatever the server lists.
 //!
 //! So a removed phone that knows the previous epoch's key, together with a server
 //! that relays what it likes, can no longer slip the team a key: it holds no
@@ -33,6 +38,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rusqlite::Connection;
 
 use super::SyncError;
+use super::team::Role;
 use crate::crypto::{Place, Sealer};
 use crate::ids::{DeviceId, TeamId};
 use crate::store::Store;
@@ -78,10 +84,19 @@ fn link_text(team: TeamId, kind: u8, subject: &[u8; 32]) -> Vec<u8> {
     text
 }
 
-fn member_text(team: TeamId, device: DeviceId, key: &[u8; 32], kx: &[u8; 32]) -> Vec<u8> {
+fn member_text(
+    team: TeamId,
+    device: DeviceId,
+    role: Role,
+    key: &[u8; 32],
+    kx: &[u8; 32],
+) -> Vec<u8> {
     let mut text = MEMBER_CONTEXT.to_vec();
     text.extend_from_slice(team.as_bytes());
     text.extend_from_slice(device.as_bytes());
+    // The role's name, length first: the server cannot list a member in another role.
+    text.push(role.name().len() as u8);
+    text.extend_from_slice(role.name().as_bytes());
     text.extend_from_slice(key);
     text.extend_from_slice(kx);
     text
@@ -243,13 +258,17 @@ pub(crate) fn save(
 pub(crate) fn vouch_member(
     team: TeamId,
     device: DeviceId,
-    key: &[u8; 32],
-    kx: &[u8; 32],
+    role: Role,
+    (key, kx): (&[u8; 32], &[u8; 32]),
     voucher: &SigningKey,
     chain: &Authority,
 ) -> Vec<u8> {
     let mut out = chain.to_bytes();
-    out.extend_from_slice(&voucher.sign(&member_text(team, device, key, kx)).to_bytes());
+    out.extend_from_slice(
+        &voucher
+            .sign(&member_text(team, device, role, key, kx))
+            .to_bytes(),
+    );
     out
 }
 
@@ -259,8 +278,8 @@ pub(crate) fn verified_member(
     team: TeamId,
     root: &Authority,
     device: DeviceId,
-    key: &[u8; 32],
-    kx: &[u8; 32],
+    role: Role,
+    (key, kx): (&[u8; 32], &[u8; 32]),
     membership: &[u8],
 ) -> Option<[u8; 32]> {
     let (chain, rest) = Authority::read(membership)?;
@@ -271,7 +290,7 @@ pub(crate) fn verified_member(
     let voucher = chain.verified(team, true)?;
     verifying(&voucher)?
         .verify_strict(
-            &member_text(team, device, key, kx),
+            &member_text(team, device, role, key, kx),
             &Signature::from_bytes(&signature),
         )
         .ok()?;
@@ -377,8 +396,14 @@ fn grant_text(
     text
 }
 
+/// Most removed devices a grant names.
+const MAX_REMOVED: usize = 4096;
+
 /// Signs a sealed grant of `epoch` for `recipient` with `key`, the key `authority`'s
-/// chain ends at (this coordinator's device key).
+/// chain ends at (this coordinator's device key). `removed` are the devices the signer
+/// knows were removed from the team (16-byte ids, concatenated): every coordinator
+/// that takes the key learns them, and seals no later key to them whatever the
+/// server lists.
 pub(crate) fn sign_grant(
     team: TeamId,
     recipient: DeviceId,
@@ -386,9 +411,13 @@ pub(crate) fn sign_grant(
     sealed: &[u8],
     key: &SigningKey,
     authority: &Authority,
+    removed: &[u8],
 ) -> Vec<u8> {
+    let removed = &removed[..removed.len().min(MAX_REMOVED * 16) / 16 * 16];
     let mut head = vec![SIGNED_GRANT];
     head.extend(authority.to_bytes());
+    head.extend_from_slice(&((removed.len() / 16) as u16).to_be_bytes());
+    head.extend_from_slice(removed);
     let signature = key.sign(&grant_text(team, recipient, epoch, &head, sealed));
     let mut out = head;
     out.extend_from_slice(&signature.to_bytes());
@@ -396,20 +425,35 @@ pub(crate) fn sign_grant(
     out
 }
 
-/// The sealed grant inside a signed one, with the authority it was signed under, when
-/// the signature is valid and made by the key the chain ends at. The caller still
-/// checks that the chain starts at its team's root.
+/// What a signed grant holds, once its signature checks.
+pub(crate) struct SignedGrant<'a> {
+    /// The chain it was signed under (the caller checks its root).
+    pub authority: Authority,
+    /// The devices its signer knew were removed (16-byte ids, concatenated).
+    pub removed: &'a [u8],
+    /// The sealed grant.
+    pub sealed: &'a [u8],
+}
+
+/// The contents of a signed grant, when the signature is valid and made by the key
+/// the chain ends at. The caller still checks that the chain starts at its team's root.
 pub(crate) fn verify_grant(
     team: TeamId,
     recipient: DeviceId,
     epoch: u32,
     signed: &[u8],
-) -> Option<(Authority, &[u8])> {
+) -> Option<SignedGrant<'_>> {
     let (&version, rest) = signed.split_first()?;
     if version != SIGNED_GRANT {
         return None;
     }
     let (authority, rest) = Authority::read(rest)?;
+    let count = usize::from(u16::from_be_bytes(rest.get(..2)?.try_into().ok()?));
+    if count > MAX_REMOVED {
+        return None;
+    }
+    let removed = rest.get(2..2 + count * 16)?;
+    let rest = &rest[2 + count * 16..];
     let head = &signed[..signed.len() - rest.len()];
     let signature: [u8; 64] = rest.get(..64)?.try_into().ok()?;
     let sealed = &rest[64..];
@@ -420,7 +464,11 @@ pub(crate) fn verify_grant(
             &Signature::from_bytes(&signature),
         )
         .ok()?;
-    Some((authority, sealed))
+    Some(SignedGrant {
+        authority,
+        removed,
+        sealed,
+    })
 }
 
 #[cfg(test)]
@@ -452,10 +500,11 @@ mod tests {
         );
         let device = DeviceId::make_random().unwrap();
         let sealed = b"sealed grant bytes".to_vec();
-        let signed = sign_grant(team, device, 3, &sealed, &deputy, &authority);
-        let (found, inner) = verify_grant(team, device, 3, &signed).expect("verifies");
-        assert!(found.same_root(&Authority::root_of(&root)));
-        assert_eq!(inner, &sealed[..]);
+        let signed = sign_grant(team, device, 3, &sealed, &deputy, &authority, &[7; 32]);
+        let grant = verify_grant(team, device, 3, &signed).expect("verifies");
+        assert!(grant.authority.same_root(&Authority::root_of(&root)));
+        assert_eq!(grant.sealed, &sealed[..]);
+        assert_eq!(grant.removed, &[7; 32][..], "two removed devices");
 
         assert!(
             verify_grant(team, device, 4, &signed).is_none(),
@@ -466,7 +515,14 @@ mod tests {
             verify_grant(team, other, 3, &signed).is_none(),
             "another device"
         );
-        for i in [0, 5, 40, signed.len() - 70, signed.len() - 1] {
+        for i in [
+            0,
+            5,
+            40,
+            signed.len() - 92,
+            signed.len() - 70,
+            signed.len() - 1,
+        ] {
             let mut tampered = signed.clone();
             tampered[i] ^= 1;
             assert!(
@@ -475,13 +531,13 @@ mod tests {
             );
         }
         // The outsider signs with the deputy's chain: not the chain's end.
-        let forged = sign_grant(team, device, 3, &sealed, &outsider, &authority);
+        let forged = sign_grant(team, device, 3, &sealed, &outsider, &authority, &[]);
         assert!(verify_grant(team, device, 3, &forged).is_none());
         // The outsider makes a chain of its own: it verifies, but from another root.
         let own = Authority::root_of(&outsider);
-        let forged = sign_grant(team, device, 3, &sealed, &outsider, &own);
-        let (found, _) = verify_grant(team, device, 3, &forged).expect("self-made");
-        assert!(!found.same_root(&authority));
+        let forged = sign_grant(team, device, 3, &sealed, &outsider, &own, &[]);
+        let grant = verify_grant(team, device, 3, &forged).expect("self-made");
+        assert!(!grant.authority.same_root(&authority));
         // An unsigned grant (the old form) is refused.
         assert!(verify_grant(team, device, 3, &sealed).is_none());
     }

@@ -44,6 +44,10 @@ const ROTATION_OWED: &str = "rotation_owed";
 /// (16-byte id ‖ 32-byte key): a server that later lists another key for a device is
 /// not sent any team key.
 const KX_PINS: &str = "kx_pins";
+
+/// Meta key of the vouchers seen (coordinator): each invite's one-time key with the
+/// one device it vouched for.
+const VOUCHER_PINS: &str = "voucher_pins";
 /// Whether a meta list of device ids (16 bytes each, concatenated) holds `device`.
 fn lists(ids: &[u8], device: DeviceId) -> bool {
     ids.chunks(16).any(|id| id == device.as_bytes())
@@ -186,15 +190,26 @@ fn open_signed_grant(
     let Some(root) = authority::load(u.store.conn(), &u.sealer)? else {
         return Ok(None);
     };
-    let Some((signer, sealed)) = authority::verify_grant(team, u.device, epoch, signed) else {
+    let Some(grant) = authority::verify_grant(team, u.device, epoch, signed) else {
         return Ok(None);
     };
-    if !signer.same_root(&root) {
+    if !grant.authority.same_root(&root) {
         return Ok(None);
     }
-    Ok(rotation::open_grant(
-        team, u.device, secret, epoch, previous, sealed,
-    ))
+    let Some(key) = rotation::open_grant(team, u.device, secret, epoch, previous, grant.sealed)
+    else {
+        return Ok(None);
+    };
+    // Removals another coordinator made: never seal a key to those devices either.
+    let conn = u.store.conn();
+    let mut removed = Store::meta(conn, REVOKED_HERE)?.unwrap_or_default();
+    for id in grant.removed.chunks_exact(16) {
+        if let Ok(id) = DeviceId::from_slice(id) {
+            removed = with_id(removed, id);
+        }
+    }
+    Store::set_meta(conn, REVOKED_HERE, &removed)?;
+    Ok(Some(key))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -346,6 +361,30 @@ impl Vault {
         })
     }
 
+    /// Pins each voucher (an invite's one-time key) to the first device seen vouched
+    /// by it; returns the pins, `voucher (32) ‖ device id (16)` each.
+    fn pin_vouchers(
+        &self,
+        vouchers: &[Option<([u8; 32], DeviceId)>],
+    ) -> Result<Vec<u8>, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            let tx = u.store.write()?;
+            let mut pins = Store::meta(&tx, VOUCHER_PINS)?.unwrap_or_default();
+            let before = pins.len();
+            for (voucher, device) in vouchers.iter().flatten() {
+                if !pins.chunks_exact(48).any(|p| p[..32] == voucher[..]) {
+                    pins.extend_from_slice(voucher);
+                    pins.extend_from_slice(device.as_bytes());
+                }
+            }
+            if pins.len() != before {
+                Store::set_meta(&tx, VOUCHER_PINS, &pins)?;
+            }
+            tx.commit().map_err(crate::store::StoreError::from)?;
+            Ok(pins)
+        })
+    }
+
     /// This device's key-exchange key and its membership proof (none for a vault that
     /// joined before proofs existed).
     fn membership(&self) -> Result<([u8; 32], Option<Vec<u8>>), SyncError> {
@@ -485,20 +524,31 @@ impl Vault {
             Ok((team.id, authority::load(u.store.conn(), &u.sealer)?))
         })?;
         // The invite key that vouched for each device, when its proof verifies.
-        let vouchers: Vec<Option<[u8; 32]>> = list
+        let vouchers: Vec<Option<([u8; 32], DeviceId)>> = list
             .iter()
             .map(|d| {
                 let device = d["device"].as_str()?.parse().ok()?;
+                let role = Role::parse(d["role"].as_str()?)?;
                 let key: [u8; 32] = unhex(d["public_key"].as_str()?)?.try_into().ok()?;
                 let kx: [u8; 32] = unhex(d["kx_public"].as_str()?)?.try_into().ok()?;
                 let membership = unhex(d["membership"].as_str()?)?;
-                authority::verified_member(team, root.as_ref()?, device, &key, &kx, &membership)
+                let root = root.as_ref()?;
+                authority::verified_member(team, root, device, role, (&key, &kx), &membership)
+                    .map(|voucher| (voucher, device))
             })
             .collect();
-        // An invite key vouches for one device: two listed devices with the same one
-        // mean someone kept an invite's key, and neither is trusted.
+        // An invite key vouches for one device, for good: the first device seen with
+        // it is pinned in this vault. Another device with the same one (listed now or
+        // later, even with the first hidden) means someone kept an invite's key, and
+        // it is not trusted, nor are two listed at once.
+        let pins = self.pin_vouchers(&vouchers)?;
         let verified = |i: usize| {
-            vouchers[i].is_some_and(|v| vouchers.iter().filter(|w| **w == Some(v)).count() == 1)
+            vouchers[i].is_some_and(|(v, device)| {
+                vouchers.iter().flatten().filter(|(w, _)| *w == v).count() == 1
+                    && pins
+                        .chunks_exact(48)
+                        .any(|p| p[..32] == v && p[32..] == device.as_bytes()[..])
+            })
         };
         list.iter()
             .enumerate()
@@ -723,8 +773,13 @@ impl Vault {
             ) else {
                 return Ok(None);
             };
-            // Signed with this device's key, under its chain from the team's root.
+            if recipients.is_empty() {
+                return Ok(Some(Vec::new()));
+            }
+            // Signed with this device's key, under its chain from the team's root, with
+            // the devices this vault knows were removed.
             let signing = device_key(conn, &u.sealer)?;
+            let removed = Store::meta(conn, REVOKED_HERE)?.unwrap_or_default();
             let held = authority::load(conn, &u.sealer)?
                 .filter(|a| a.verified_end(team.id) == Some(signing.verifying_key().to_bytes()))
                 .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
@@ -734,7 +789,7 @@ impl Vault {
                     Ok(sealed) => grants.push(json!({
                         "device": hex(device.as_bytes()),
                         "sealed": hex(&authority::sign_grant(
-                            team.id, *device, epoch, &sealed, &signing, &held,
+                            team.id, *device, epoch, &sealed, &signing, &held, &removed,
                         )),
                     })),
                     // An unusable key-exchange key (the server refuses them, so only
@@ -1282,7 +1337,7 @@ mod tests {
             .with_unlocked(SyncError::Locked, |u| device_key(u.store.conn(), &u.sealer))
             .expect("key");
         let own = authority::Authority::root_of(&own_key);
-        let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &own);
+        let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &own, &[]);
         assert!(opened(&member, 2, &forged).is_none());
         // Signed with its own key under the team's real root (its invite carried it):
         // the chain does not end at its key, refused.
@@ -1291,7 +1346,7 @@ mod tests {
                 authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)
             })
             .expect("authority");
-        let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &held);
+        let forged = authority::sign_grant(team_id, member_id, 2, &sealed, &own_key, &held, &[]);
         assert!(opened(&member, 2, &forged).is_none());
 
         // A removal the member wipes itself on: signed by a coordinator, for it.
@@ -1322,5 +1377,80 @@ mod tests {
             "signed by a field phone"
         );
         assert!(!checks(b""), "no proof");
+    }
+
+    /// Answers every request with one device list, as a server would.
+    struct Listing(std::sync::Mutex<serde_json::Value>);
+
+    impl Transport for Listing {
+        fn send(
+            &self,
+            _: HttpRequest,
+        ) -> Result<HttpResponse, super::super::transport::TransportError> {
+            let body = self.0.lock().expect("listing").to_string().into_bytes();
+            Ok(HttpResponse {
+                status: 200,
+                headers: Vec::new(),
+                body,
+            })
+        }
+    }
+
+    /// An invite's one-time key vouches for one device: a second device vouched by
+    /// the same key is not trusted, whether both are listed or the first was listed
+    /// once and is hidden later; and a device listed under another role than its
+    /// invite gave it is not trusted either.
+    #[test]
+    fn one_invite_key_vouches_for_one_device_in_one_role() {
+        let dir = tempfile::tempdir().expect("dir");
+        let creator = vault(dir.path());
+        creator
+            .create_team("Kiln rescue", Some("http://127.0.0.1:9".into()))
+            .expect("team");
+        let (team_id, chain, root_key) = creator
+            .with_unlocked(SyncError::Locked, |u| {
+                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let held = authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                Ok((team.id, held, device_key(u.store.conn(), &u.sealer)?))
+            })
+            .expect("creator");
+        // A member invite's one-time key, and whoever kept it vouching for two devices.
+        let invite_key = || {
+            let once = SigningKey::from_bytes(&crypto::make_random::<32>().expect("random"));
+            let link =
+                chain.extended_for_member(team_id, &root_key, once.verifying_key().to_bytes());
+            (once, link)
+        };
+        let entry = |(once, link): &(SigningKey, authority::Authority), role: &str| {
+            let (id, key, kx) = (
+                DeviceId::make_random().expect("id"),
+                crypto::make_random::<32>().expect("key"),
+                crypto::make_random::<32>().expect("kx"),
+            );
+            let proof = authority::vouch_member(team_id, id, Role::Field, (&key, &kx), once, link);
+            json!({"device": id.to_string(), "role": role, "enrolled_ms": 1,
+                "revoked_ms": null, "kx_public": hex(&kx), "public_key": hex(&key),
+                "lacks": [], "enrolled_by": null, "membership": hex(&proof)})
+        };
+        let kept = invite_key();
+        let (first, second) = (entry(&kept, "field"), entry(&kept, "field"));
+        let list = |devices: Vec<serde_json::Value>| {
+            creator
+                .server_devices(&Listing(std::sync::Mutex::new(
+                    json!({ "devices": devices }),
+                )))
+                .expect("list")
+                .iter()
+                .map(|d| d.verified)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(list(vec![first.clone()]), [true], "vouched");
+        assert_eq!(list(vec![first.clone(), second.clone()]), [false, false]);
+        assert_eq!(list(vec![second]), [false], "the first is pinned");
+        assert_eq!(list(vec![first]), [true]);
+        // Its invite made it a field worker: listed as a coordinator, it is refused.
+        let other = invite_key();
+        assert_eq!(list(vec![entry(&other, "coordinator")]), [false]);
+        assert_eq!(list(vec![entry(&invite_key(), "field")]), [true]);
     }
 }

@@ -350,13 +350,20 @@ fn joined_authority(
     ))?);
     let once = SigningKey::from_bytes(&seed);
     let me = online::device_key(conn, sealer)?.verifying_key().to_bytes();
-    let membership = authority::vouch_member(payload.team, device, &me, kx, &once, &carried);
+    let membership = authority::vouch_member(
+        payload.team,
+        device,
+        payload.role,
+        (&me, kx),
+        &once,
+        &carried,
+    );
     let vouched = authority::verified_member(
         payload.team,
         &carried.root_only(),
         device,
-        &me,
-        kx,
+        payload.role,
+        (&me, kx),
         &membership,
     );
     if vouched != Some(once.verifying_key().to_bytes()) {
@@ -404,8 +411,8 @@ impl Vault {
             let membership = authority::vouch_member(
                 team.id,
                 device,
-                &root_key.verifying_key().to_bytes(),
-                &kx,
+                Role::Coordinator,
+                (&root_key.verifying_key().to_bytes(), &kx),
                 &root_key,
                 &root,
             );

@@ -21,7 +21,9 @@ use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6];
+const MIGRATIONS: &[&str] = &[
+    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7,
+];
 
 const SCHEMA_1: &str = "
 CREATE TABLE operator (
@@ -222,8 +224,7 @@ DROP FUNCTION safekeep_store_bundle(BYTEA, BYTEA, BIGINT, BYTEA, BIGINT, BYTEA, 
 DROP FUNCTION safekeep_number_bundles(BYTEA, BIGINT, BYTEA, BIGINT);
 CREATE FUNCTION safekeep_push_bundles(
     p_team BYTEA, p_lock BIGINT, p_devices BYTEA[], p_batches BIGINT[], p_hashes BYTEA[],
-    p_bodies BYTEA[], p_nonces BYTEA[], p_received BIGINT[], p_forget BIGINT,
-    p_prune_all BOOLEAN
+    p_bodies BYTEA[], p_nonces BYTEA[], p_received BIGINT[], p_forget BIGINT
 ) RETURNS TABLE (status INTEGER, seq BIGINT) LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_last BIGINT;
@@ -240,11 +241,6 @@ BEGIN
     SELECT last_seq INTO v_last FROM teams WHERE id = p_team;
     v_first := v_last;
     DELETE FROM nonces WHERE device = ANY (p_devices) AND used_ms < p_forget;
-    -- Now and then, every device's old nonces (devices that went silent or were
-    -- removed stop pruning their own).
-    IF p_prune_all THEN
-        DELETE FROM nonces WHERE used_ms < p_forget;
-    END IF;
     FOR i IN 1 .. coalesce(array_length(p_devices, 1), 0) LOOP
         SELECT revoked_ms INTO v_revoked FROM devices
         WHERE id = p_devices[i] AND team = p_team;
@@ -287,11 +283,13 @@ $$;
 
 /// Each device's membership proof (from its invite, see the core's `authority`): kept
 /// and listed as given, for coordinators to check before they seal a key to it.
-///
-/// And the coordinator's signed removal of a revoked device, handed to it with the
-/// wipe instruction (it wipes only on a removal signed by one of its coordinators).
 const SCHEMA_6: &str = "
 ALTER TABLE devices ADD COLUMN membership BYTEA;
+";
+
+/// The coordinator's signed removal of a revoked device, handed to it with the wipe
+/// instruction (it wipes only on a removal signed by one of its coordinators).
+const SCHEMA_7: &str = "
 ALTER TABLE devices ADD COLUMN revocation BYTEA;
 ";
 
@@ -583,10 +581,10 @@ impl PostgresStorage {
             .unwrap_or(0);
         // Now and then (one push in 256), every device's old nonces.
         let prune_all = pushes.iter().any(|p| p.nonce[0] == 0);
-        let rows = self
-            .conn()?
+        let mut conn = self.conn()?;
+        let rows = conn
             .query_typed(
-                "SELECT status, seq FROM safekeep_push_bundles($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                "SELECT status, seq FROM safekeep_push_bundles($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     (&&team[..], Type::BYTEA),
                     (&sequencing_lock(team), Type::INT8),
@@ -597,10 +595,20 @@ impl PostgresStorage {
                     (&nonces, Type::BYTEA_ARRAY),
                     (&received, Type::INT8_ARRAY),
                     (&forget, Type::INT8),
-                    (&prune_all, Type::BOOL),
                 ],
             )
             .map_err(pg)?;
+        if prune_all {
+            // Every device's old nonces (devices that went silent or were removed stop
+            // pruning their own), after the group and outside its team's lock: a
+            // failure here (two prunes meeting) costs nothing stored.
+            if let Err(e) = conn.execute_typed(
+                "DELETE FROM nonces WHERE used_ms < $1",
+                &[(&forget, Type::INT8)],
+            ) {
+                tracing::warn!(detail = %pg(e), "pruning old nonces failed");
+            }
+        }
         rows.iter()
             .map(|row| {
                 let status: i32 = row.try_get(0).map_err(pg)?;

@@ -23,7 +23,7 @@ pub struct SqliteStorage {
 
 /// The schema, one step per version, in order; `PRAGMA user_version` records how many
 /// steps a store has. A step is never edited once released: changes are new steps.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
 
 const SCHEMA_1: &str = "
 CREATE TABLE IF NOT EXISTS operator (
@@ -103,11 +103,13 @@ CREATE INDEX enrollments_by_team ON enrollments (team);
 
 /// Each device's membership proof (from its invite, see the core's `authority`): kept
 /// and listed as given, for coordinators to check before they seal a key to it.
-///
-/// And the coordinator's signed removal of a revoked device, handed to it with the
-/// wipe instruction (it wipes only on a removal signed by one of its coordinators).
 const SCHEMA_4: &str = "
 ALTER TABLE devices ADD COLUMN membership BLOB;
+";
+
+/// The coordinator's signed removal of a revoked device, handed to it with the wipe
+/// instruction (it wipes only on a removal signed by one of its coordinators).
+const SCHEMA_5: &str = "
 ALTER TABLE devices ADD COLUMN revocation BLOB;
 ";
 
