@@ -274,4 +274,39 @@ mod tests {
         });
         assert_eq!(stored.expect("stored").seq, 9);
     }
+
+    /// A push that waits behind a group whose store panics is still stored: the lead
+    /// passes to it.
+    #[test]
+    fn a_push_waiting_behind_a_panicking_group_is_stored() {
+        let group = Arc::new(GroupCommit::default());
+        let leader = {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    group.push(&[3; 16], push(1, 1), &|_, _| {
+                        std::thread::sleep(std::time::Duration::from_millis(200));
+                        panic!("store bug")
+                    })
+                }))
+                .is_err()
+            })
+        };
+        // Arrives while the first group is being stored, so it waits in the queue.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let stored = group.push(&[3; 16], push(2, 1), &|_, pushes| {
+            Ok(pushes
+                .iter()
+                .map(|_| {
+                    Ok(Pushed {
+                        seq: 7,
+                        duplicate: false,
+                    })
+                })
+                .collect())
+        });
+        assert!(leader.join().expect("leader"), "the first push failed");
+        assert_eq!(stored.expect("stored").seq, 7);
+        assert!(group.teams().is_empty());
+    }
 }
