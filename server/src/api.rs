@@ -177,16 +177,17 @@ fn first_epoch() -> u32 {
 /// coordinators) and its signature.
 const MAX_MEMBERSHIP: usize = 4096;
 
-/// An optional membership proof given in hex, kept as given (the server cannot check
-/// it: it does not know which root key the team's members trust).
+/// A signed proof given in hex (a membership or a removal), kept as given: the server
+/// cannot check it, since it does not know which root key the team's members trust.
+fn proof_bytes(given: &str) -> Option<Vec<u8>> {
+    parse_hex_vec(given).filter(|p| !p.is_empty() && p.len() <= MAX_MEMBERSHIP)
+}
+
+/// An optional membership proof (see [`proof_bytes`]).
 fn membership(given: Option<&str>) -> Result<Option<Vec<u8>>, ApiError> {
-    let Some(given) = given else {
-        return Ok(None);
-    };
-    match parse_hex_vec(given) {
-        Some(bytes) if !bytes.is_empty() && bytes.len() <= MAX_MEMBERSHIP => Ok(Some(bytes)),
-        _ => Err(ApiError::bad_request("bad membership proof")),
-    }
+    given
+        .map(|g| proof_bytes(g).ok_or(ApiError::bad_request("bad membership proof")))
+        .transpose()
 }
 
 /// A device as listed; `lacks` are the key epochs a coordinator still owes it.
@@ -576,9 +577,8 @@ pub async fn revoke(
         // The removal signed by the coordinator: the removed device wipes itself only
         // on a removal it can check, so none goes out without one.
         let request: Revocation = json_body(&body)?;
-        let proof = parse_hex_vec(&request.proof)
-            .filter(|p| !p.is_empty() && p.len() <= MAX_MEMBERSHIP)
-            .ok_or(ApiError::bad_request("bad removal proof"))?;
+        let proof =
+            proof_bytes(&request.proof).ok_or(ApiError::bad_request("bad removal proof"))?;
         let storage = state.storage.clone();
         let found =
             blocking(move || Ok(storage.revoke(&device.team, &target, now_ms(), &proof)?)).await?;

@@ -911,6 +911,23 @@ fn key_epochs_follow_each_other_and_reach_every_device_on(backend: &Backend) {
     assert_eq!(refused.status, 400);
 }
 
+/// A device of `team` as a store is given it straight (tests that call the store).
+fn stored_device(team: [u8; 16], id: [u8; 16], role: Role) -> StoredDevice {
+    StoredDevice {
+        id,
+        team,
+        public_key: random(),
+        role,
+        enrolled_ms: now_ms(),
+        revoked_ms: None,
+        kx_public: Some(random()),
+        joined_epoch: 1,
+        enrolled_by: None,
+        membership: None,
+        revocation: None,
+    }
+}
+
 #[test]
 fn the_store_refuses_grants_from_a_revoked_author_inside_its_transaction() {
     let dir = tempfile::tempdir().unwrap();
@@ -928,19 +945,7 @@ fn the_store_refuses_grants_from_a_revoked_author_inside_its_transaction() {
 /// two. Called straight on the store, that check alone must refuse.
 fn revoked_author_on(store: &dyn Storage) {
     let team = random::<16>();
-    let device = |id: [u8; 16], role: Role| StoredDevice {
-        id,
-        team,
-        public_key: random(),
-        role,
-        enrolled_ms: now_ms(),
-        revoked_ms: None,
-        kx_public: Some(random()),
-        joined_epoch: 1,
-        enrolled_by: None,
-        membership: None,
-        revocation: None,
-    };
+    let device = |id: [u8; 16], role: Role| stored_device(team, id, role);
     let (coordinator, deputy) = (random::<16>(), random::<16>());
     store
         .create_team(&team, &device(coordinator, Role::Coordinator))
@@ -1132,19 +1137,7 @@ fn grouped_pushes_on(store: &dyn Storage) {
     const BATCHES: u64 = 30;
     let team = random::<16>();
     let ids: Vec<[u8; 16]> = (0..DEVICES).map(|_| random()).collect();
-    let device = |id: [u8; 16], role: Role| StoredDevice {
-        id,
-        team,
-        public_key: random(),
-        role,
-        enrolled_ms: now_ms(),
-        revoked_ms: None,
-        kx_public: None,
-        joined_epoch: 1,
-        enrolled_by: None,
-        membership: None,
-        revocation: None,
-    };
+    let device = |id: [u8; 16], role: Role| stored_device(team, id, role);
     store
         .create_team(&team, &device(ids[0], Role::Coordinator))
         .unwrap();

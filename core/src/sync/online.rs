@@ -29,7 +29,7 @@ use crate::vault::{Unlocked, Vault};
 const DEVICE_KEY: &str = "device_key";
 
 /// Why a coordinator vault cannot sign: it holds no chain from the team's root.
-pub(crate) const NO_CHAIN: &str =
+const NO_CHAIN: &str =
     "this vault holds no proof of its coordinator role: join the team again with a new invite";
 /// Meta key of the first key epoch whose grants have not reached the server yet.
 const GRANTS_PENDING: &str = "grants_pending";
@@ -202,14 +202,32 @@ fn open_signed_grant(
     };
     // Removals another coordinator made: never seal a key to those devices either.
     let conn = u.store.conn();
-    let mut removed = Store::meta(conn, REVOKED_HERE)?.unwrap_or_default();
+    let known = Store::meta(conn, REVOKED_HERE)?.unwrap_or_default();
+    let mut removed = known.clone();
     for id in grant.removed.chunks_exact(16) {
         if let Ok(id) = DeviceId::from_slice(id) {
             removed = with_id(removed, id);
         }
     }
-    Store::set_meta(conn, REVOKED_HERE, &removed)?;
+    if removed != known {
+        Store::set_meta(conn, REVOKED_HERE, &removed)?;
+    }
     Ok(Some(key))
+}
+
+/// This coordinator's device key and its chain from the team's root, which must end at
+/// that key (a vault that joined before chains existed has none: it cannot sign
+/// grants, removals or invites until it joins again).
+pub(crate) fn coordinator_key(
+    conn: &Connection,
+    sealer: &Sealer,
+    team: TeamId,
+) -> Result<(SigningKey, authority::Authority), SyncError> {
+    let key = device_key(conn, sealer)?;
+    let held = authority::load(conn, sealer)?
+        .filter(|a| a.verified_end(team) == Some(key.verifying_key().to_bytes()))
+        .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
+    Ok((key, held))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -368,8 +386,8 @@ impl Vault {
         vouchers: &[Option<([u8; 32], DeviceId)>],
     ) -> Result<Vec<u8>, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
-            let tx = u.store.write()?;
-            let mut pins = Store::meta(&tx, VOUCHER_PINS)?.unwrap_or_default();
+            let conn = u.store.conn();
+            let mut pins = Store::meta(conn, VOUCHER_PINS)?.unwrap_or_default();
             let before = pins.len();
             for (voucher, device) in vouchers.iter().flatten() {
                 if !pins.chunks_exact(48).any(|p| p[..32] == voucher[..]) {
@@ -377,10 +395,10 @@ impl Vault {
                     pins.extend_from_slice(device.as_bytes());
                 }
             }
+            // Written only when a voucher is new (one statement, so all or nothing).
             if pins.len() != before {
-                Store::set_meta(&tx, VOUCHER_PINS, &pins)?;
+                Store::set_meta(conn, VOUCHER_PINS, &pins)?;
             }
-            tx.commit().map_err(crate::store::StoreError::from)?;
             Ok(pins)
         })
     }
@@ -607,10 +625,7 @@ impl Vault {
         let proof = self.with_unlocked(SyncError::Locked, |u| {
             let conn = u.store.conn();
             let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
-            let key = device_key(conn, &u.sealer)?;
-            let held = authority::load(conn, &u.sealer)?
-                .filter(|a| a.verified_end(team.id) == Some(key.verifying_key().to_bytes()))
-                .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
+            let (key, held) = coordinator_key(conn, &u.sealer, team.id)?;
             Ok(authority::sign_removal(team.id, device, &key, &held))
         })?;
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
@@ -778,11 +793,8 @@ impl Vault {
             }
             // Signed with this device's key, under its chain from the team's root, with
             // the devices this vault knows were removed.
-            let signing = device_key(conn, &u.sealer)?;
+            let (signing, held) = coordinator_key(conn, &u.sealer, team.id)?;
             let removed = Store::meta(conn, REVOKED_HERE)?.unwrap_or_default();
-            let held = authority::load(conn, &u.sealer)?
-                .filter(|a| a.verified_end(team.id) == Some(signing.verifying_key().to_bytes()))
-                .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
             let mut grants = Vec::with_capacity(recipients.len());
             for (device, kx) in recipients {
                 match rotation::seal_grant(team.id, *device, kx, epoch, &key, &previous) {

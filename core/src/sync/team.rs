@@ -313,12 +313,11 @@ fn invite_authority(
     team: TeamId,
     role: Role,
 ) -> Result<(Vec<u8>, Option<[u8; 32]>), SyncError> {
-    let conn = u.store.conn();
-    let held =
-        authority::load(conn, &u.sealer)?.ok_or(SyncError::Inconsistent(online::NO_CHAIN))?;
-    let key = online::device_key(conn, &u.sealer)?;
-    if held.verified_end(team) != Some(key.verifying_key().to_bytes()) || !held.can_extend() {
-        return Err(SyncError::Inconsistent(online::NO_CHAIN));
+    let (key, held) = online::coordinator_key(u.store.conn(), &u.sealer, team)?;
+    if !held.can_extend() {
+        return Err(SyncError::Inconsistent(
+            "this coordinator's chain from the team's creator is too long to invite: ask a coordinator closer to the creator",
+        ));
     }
     let seed = Zeroizing::new(crypto::make_random::<32>()?);
     let once = SigningKey::from_bytes(&seed).verifying_key().to_bytes();

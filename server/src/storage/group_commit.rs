@@ -41,6 +41,28 @@ pub(crate) struct Push {
     pub forget_before_ms: u64,
 }
 
+impl Push {
+    /// A push as the `Storage::push` call gives it (the body copied: the group's
+    /// leading thread stores it).
+    pub(crate) fn new(
+        device: &Id,
+        batch: u64,
+        body: &[u8],
+        now_ms: u64,
+        (nonce, forget_before_ms): ([u8; 16], u64),
+    ) -> Self {
+        Self {
+            device: *device,
+            batch,
+            body: body.to_vec(),
+            hash: *blake3::hash(body).as_bytes(),
+            now_ms,
+            nonce,
+            forget_before_ms,
+        }
+    }
+}
+
 /// What a store does with a group: every push of `team` answered in order, or an
 /// error of the database when nothing was stored.
 pub(crate) type GroupResult = Result<Vec<Result<Pushed, StorageError>>, StorageError>;

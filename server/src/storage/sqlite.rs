@@ -510,17 +510,9 @@ impl Storage for SqliteStorage {
         batch: u64,
         body: &[u8],
         now_ms: u64,
-        (nonce, forget_before_ms): ([u8; 16], u64),
+        nonce: ([u8; 16], u64),
     ) -> Result<Pushed, StorageError> {
-        let push = Push {
-            device: *device,
-            batch,
-            body: body.to_vec(),
-            hash: *blake3::hash(body).as_bytes(),
-            now_ms,
-            nonce,
-            forget_before_ms,
-        };
+        let push = Push::new(device, batch, body, now_ms, nonce);
         self.group
             .push(team, push, &|team, pushes| self.push_group(team, pushes))
     }
