@@ -104,6 +104,15 @@ pub enum SafekeepError {
         /// What was refused.
         detail: String,
     },
+    /// This phone joined as a coordinator and no other coordinator has confirmed it
+    /// yet: it cannot invite, remove devices or hand out keys. Show "waiting for a
+    /// coordinator to confirm this phone": it is confirmed at its first sync after a
+    /// coordinator has synced.
+    #[error("{detail}")]
+    AwaitingConfirmation {
+        /// What to tell the person.
+        detail: String,
+    },
     /// The invite text is not an invite (cut short, mistyped, or something else):
     /// scan or paste it again.
     #[error("invalid invite: {detail}")]
@@ -297,6 +306,7 @@ impl From<SyncError> for SafekeepError {
             SyncError::NoTeam => SafekeepError::NoTeam,
             SyncError::AlreadyInTeam => SafekeepError::AlreadyInTeam,
             SyncError::NotCoordinator(_) => SafekeepError::NotCoordinator { detail },
+            SyncError::AwaitingConfirmation => SafekeepError::AwaitingConfirmation { detail },
             SyncError::InvalidInvite(what) => SafekeepError::InvalidInvite {
                 detail: what.into(),
             },

@@ -185,6 +185,12 @@ pub struct SyncRound {
     /// Show "waiting for the coordinator": a coordinator's next sync sends the key, and
     /// the next round here goes on. Everything before was applied and sent.
     pub waiting_for_key: Option<u32>,
+    /// This phone joined as a coordinator and waits for another coordinator to
+    /// confirm it: show "waiting for a coordinator to confirm this phone". Until then
+    /// it syncs records but cannot invite, remove devices or hand out keys.
+    pub awaiting_confirmation: bool,
+    /// New coordinators this phone confirmed in this round.
+    pub confirmed: u32,
 }
 
 /// A device of the team as the server lists it.
@@ -206,6 +212,9 @@ pub struct ServerDevice {
     /// Show an unverified, unrevoked device as a warning: it was enrolled by an older
     /// app (it needs a new invite) or made up by a compromised server (remove it).
     pub verified: bool,
+    /// A coordinator that joined with a coordinator invite and that no coordinator has
+    /// confirmed yet: a confirmed coordinator's next sync confirms it.
+    pub awaiting_confirmation: bool,
 }
 
 pub(crate) fn server_device(d: core_sync::ServerDevice) -> ServerDevice {
@@ -217,6 +226,7 @@ pub(crate) fn server_device(d: core_sync::ServerDevice) -> ServerDevice {
         revoked: d.revoked_ms.map(at),
         enrolled_by: d.enrolled_by.map(|c| c.to_string()),
         verified: d.verified,
+        awaiting_confirmation: d.awaiting_confirmation,
     }
 }
 
@@ -228,5 +238,7 @@ pub(crate) fn round(r: core_sync::SyncRound) -> SyncRound {
         report: crate::convert::sync_report(r.report),
         new_keys: r.new_keys,
         waiting_for_key: r.waiting_for_key,
+        awaiting_confirmation: r.awaiting_confirmation,
+        confirmed: r.confirmed,
     }
 }

@@ -481,7 +481,7 @@ impl From<SyncError> for Failure {
         }
         let code = match &err {
             SyncError::NoTeam | SyncError::AlreadyInTeam => TEAM_MEMBERSHIP,
-            SyncError::NotCoordinator(_) => NOT_COORDINATOR,
+            SyncError::NotCoordinator(_) | SyncError::AwaitingConfirmation => NOT_COORDINATOR,
             SyncError::MalformedBundle(_)
             | SyncError::UnsupportedBundle(_)
             | SyncError::OtherTeam

@@ -85,6 +85,8 @@ pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
                 "own_unknown": round.report.own_unknown,
                 "new_keys": round.new_keys,
                 "waiting_for_key": round.waiting_for_key,
+                "awaiting_confirmation": round.awaiting_confirmation,
+                "confirmed": round.confirmed,
             })
         );
     } else {
@@ -105,6 +107,17 @@ pub fn sync(dir: &Path, server: Option<&str>, json_out: bool) -> CliResult {
         if let Some(epoch) = round.waiting_for_key {
             println!(
                 "stopped at changes sealed under team key {epoch}, which this device does not hold yet: they follow once a coordinator has synced"
+            );
+        }
+        if round.confirmed > 0 {
+            println!(
+                "confirmed {} new coordinator(s): they can now invite, remove devices and hand out keys",
+                round.confirmed
+            );
+        }
+        if round.awaiting_confirmation {
+            println!(
+                "this device joined as a coordinator and waits for another coordinator to confirm it: until then it cannot invite, remove devices or hand out keys (sync again after a coordinator has synced)"
             );
         }
         if round.refused > 0 {
@@ -133,6 +146,7 @@ pub fn devices(dir: &Path, json_out: bool) -> CliResult {
                     "revoked_ms": d.revoked_ms,
                     "enrolled_by": d.enrolled_by.map(|c| c.to_string()),
                     "verified": d.verified,
+                    "awaiting_confirmation": d.awaiting_confirmation,
                 })
             })
             .collect();
@@ -144,12 +158,13 @@ pub fn devices(dir: &Path, json_out: bool) -> CliResult {
                 .map(|c| format!("enrolled by {c}"))
                 .unwrap_or_default();
             // A device no invite of this team vouched for gets no new team key.
-            let state = match (d.revoked_ms, d.verified) {
-                (Some(_), _) => "revoked",
-                (None, false) => "UNVERIFIED",
-                (None, true) => "",
+            let state = match (d.revoked_ms, d.verified, d.awaiting_confirmation) {
+                (Some(_), _, _) => "revoked",
+                (None, false, _) => "UNVERIFIED",
+                (None, true, true) => "unconfirmed",
+                (None, true, false) => "",
             };
-            println!("{}  {:<11}  {state:<10}  {by}", d.device, d.role.name());
+            println!("{}  {:<11}  {state:<11}  {by}", d.device, d.role.name());
         }
     }
     vault.close()?;

@@ -234,6 +234,7 @@ fn storage_alone(
         enrolled_by: None,
         membership: None,
         revocation: None,
+        confirmation: None,
     };
     let coordinator = random();
     store

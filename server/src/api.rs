@@ -204,6 +204,7 @@ fn device_json(d: &Device, lacks: &[u32]) -> JsonValue {
         "enrolled_by": d.enrolled_by.as_ref().map(|c| hex(c)),
         "public_key": hex(&d.public_key),
         "membership": d.membership.as_ref().map(|m| hex(m)),
+        "confirmation": d.confirmation.as_ref().map(|c| hex(c)),
     })
 }
 
@@ -280,6 +281,7 @@ pub async fn create_team(
                 enrolled_by: None,
                 membership,
                 revocation: None,
+                confirmation: None,
             };
             storage.create_team(&team, &device)?;
             Ok(device)
@@ -409,6 +411,7 @@ pub async fn enroll(
                 enrolled_by: None,
                 membership,
                 revocation: None,
+                confirmation: None,
             };
             Ok(storage.enroll(&team, &token_hash, &device, now)?)
         })
@@ -589,6 +592,47 @@ pub async fn revoke(
     }
     .await;
     counted(&state, "revoke", result)
+}
+
+#[derive(Deserialize)]
+struct Confirmation {
+    /// The confirming coordinator's chain from the team's root, extended to the
+    /// confirmed coordinator's key (hex).
+    proof: String,
+}
+
+/// `POST /v1/devices/{id}/confirm`: a coordinator confirms another coordinator's key
+/// (one that joined with a coordinator invite), which can sign for the team only once
+/// it holds a confirmation. Kept as given and listed with the device.
+pub async fn confirm(
+    State(state): Shared,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let result = async {
+        let body = body_of(body)?;
+        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
+        coordinator(&device)?;
+        let target = id
+            .ok()
+            .and_then(|Path(id)| parse_hex::<16>(&id))
+            .ok_or(ApiError::bad_request("bad device id"))?;
+        let request: Confirmation = json_body(&body)?;
+        let proof = proof_bytes(&request.proof).ok_or(ApiError::bad_request("bad confirmation"))?;
+        let storage = state.storage.clone();
+        let found = blocking(move || Ok(storage.confirm(&device.team, &target, &proof)?)).await?;
+        if !found {
+            return Err(ApiError::not_found(
+                "no such unrevoked coordinator in this team",
+            ));
+        }
+        Ok(Json(json!({ "confirmed": hex(&target) })).into_response())
+    }
+    .await;
+    counted(&state, "confirm", result)
 }
 
 /// One device's sealed copy of a new team key.

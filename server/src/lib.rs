@@ -103,6 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/devices", get(api::devices))
         .route("/v1/grants", post(api::put_grants).get(api::grants))
         .route("/v1/devices/{id}/revoke", post(api::revoke))
+        .route("/v1/devices/{id}/confirm", post(api::confirm))
         .fallback(api::no_route)
         .method_not_allowed_fallback(api::wrong_method)
         .layer(DefaultBodyLimit::max(max_body))

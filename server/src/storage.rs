@@ -81,6 +81,11 @@ pub struct Device {
     /// For a revoked device: the coordinator's signed removal (opaque here), which the
     /// device checks before it wipes itself.
     pub revocation: Option<Vec<u8>>,
+    /// For a coordinator that joined with a coordinator invite: another coordinator's
+    /// confirmation of its key (opaque here: a chain of signatures from the team's root
+    /// that ends at the device's key). Until it has one, the device cannot sign for the
+    /// team: an invite's one-time key never extends a chain.
+    pub confirmation: Option<Vec<u8>>,
 }
 
 /// A stored bundle, as pulled.
@@ -205,6 +210,9 @@ pub trait Storage: Send + Sync + 'static {
         now_ms: u64,
         proof: &[u8],
     ) -> Result<bool, StorageError>;
+    /// Keeps `proof` as the confirmation of coordinator `device` of `team` (replacing
+    /// an earlier one); false when `team` has no such unrevoked coordinator.
+    fn confirm(&self, team: &Id, device: &Id, proof: &[u8]) -> Result<bool, StorageError>;
     /// Stores a bundle once per (device, batch), giving it the team's next sequence
     /// number and recording the request's nonce (with the forgetting time of
     /// [`Storage::use_nonce`]) in the same transaction.

@@ -644,6 +644,47 @@ fn a_revoked_device_gets_the_wipe_instruction_and_nothing_else_on(backend: &Back
     // The revoked device gets no grant, only the wipe instruction.
     let answer = signed(&server, &field, "GET", "/v1/grants?after=1", b"");
     assert_eq!((answer.status, answer.code().as_str()), (410, "revoked"));
+
+    // A coordinator confirms another coordinator's key: kept as given and listed with
+    // it. Only a coordinator confirms, only an unrevoked coordinator of its team is
+    // confirmed, and only with a proof.
+    let confirm = |by: &Device, of: &Device, body: &[u8]| {
+        let path = format!("/v1/devices/{}/confirm", hex(&of.id));
+        signed(&server, by, "POST", &path, body).status
+    };
+    let proof = br#"{"proof": "c0ffee"}"#;
+    assert_eq!(confirm(&aftercare, &deputy, proof), 403);
+    for unproved in [&b""[..], br#"{"proof": ""}"#, br#"{"proof": "zz"}"#] {
+        assert_eq!(confirm(&coordinator, &deputy, unproved), 400);
+    }
+    assert_eq!(
+        confirm(&coordinator, &aftercare, proof),
+        404,
+        "not a coordinator"
+    );
+    assert_eq!(confirm(&coordinator, &field, proof), 404, "revoked");
+    assert_eq!(
+        confirm(&coordinator, &Device::new(), proof),
+        404,
+        "not listed"
+    );
+    let other = random::<16>();
+    let outsider = Device::new();
+    assert_eq!(create_team(&server, &other, &outsider).status, 201);
+    assert_eq!(confirm(&outsider, &deputy, proof), 404, "another team's");
+    let confirmation = |id: &[u8; 16]| {
+        signed(&server, &coordinator, "GET", "/v1/devices", b"").json()["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["device"] == hex(id))
+            .unwrap()["confirmation"]
+            .clone()
+    };
+    assert_eq!(confirmation(&deputy.id), Value::Null);
+    assert_eq!(confirm(&coordinator, &deputy, proof), 200);
+    assert_eq!(confirmation(&deputy.id), "c0ffee");
+    assert_eq!(confirmation(&aftercare.id), Value::Null);
 }
 
 /// A key-exchange public key for a test device.
@@ -925,6 +966,7 @@ fn stored_device(team: [u8; 16], id: [u8; 16], role: Role) -> StoredDevice {
         enrolled_by: None,
         membership: None,
         revocation: None,
+        confirmation: None,
     }
 }
 

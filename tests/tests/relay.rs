@@ -308,8 +308,38 @@ fn three_devices_on(root: &Path, store: Store) {
     // starts epoch 3 as well, finds it taken, takes the coordinator's key for it and
     // moves on to epoch 4: one key per epoch, and everyone ends on the same one.
     let deputy = join(&coordinator, &root.join("deputy"), Role::Coordinator);
-    sync(&deputy);
+    // A coordinator invite's phone signs nothing for the team until a coordinator
+    // confirms it: it cannot remove a device yet, and nothing changes.
+    assert!(sync(&deputy).awaiting_confirmation);
     let lost = newcomer.device_id().unwrap();
+    assert!(matches!(
+        deputy.revoke_device(lost, &t),
+        Err(SyncError::AwaitingConfirmation)
+    ));
+    assert_eq!(deputy.team().unwrap().unwrap().epoch, 2);
+    let listed = coordinator.server_devices(&t).unwrap();
+    let listed_deputy = listed
+        .iter()
+        .find(|d| d.device == deputy.device_id().unwrap())
+        .unwrap();
+    assert!(listed_deputy.verified && listed_deputy.awaiting_confirmation);
+    assert!(
+        listed
+            .iter()
+            .any(|d| d.device == lost && d.revoked_ms.is_none())
+    );
+    // The coordinator's round confirms it; the deputy's next round takes that.
+    assert_eq!(sync(&coordinator).confirmed, 1);
+    assert_eq!(sync(&coordinator).confirmed, 0, "confirmed once");
+    let round = sync(&deputy);
+    assert!(!round.awaiting_confirmation);
+    assert!(
+        coordinator
+            .server_devices(&t)
+            .unwrap()
+            .iter()
+            .all(|d| !d.awaiting_confirmation)
+    );
     assert_eq!(coordinator.revoke_device(lost, &t).unwrap(), 3);
     assert_eq!(deputy.revoke_device(lost, &t).unwrap(), 4);
     for vault in [&field, &coordinator, &deputy] {
@@ -835,7 +865,9 @@ fn late_joiners_on(root: &Path, store: Store) {
     // when the server lists that phone as enrolled and owed the key: the grant that
     // brought it the new key named the removed phone.
     let deputy = join(&coordinator, &root.join("deputy"), Role::Coordinator);
-    sync(&deputy);
+    assert!(sync(&deputy).awaiting_confirmation);
+    assert_eq!(sync(&coordinator).confirmed, 1);
+    assert!(!sync(&deputy).awaiting_confirmation);
     let gone = join(&coordinator, &root.join("gone"), Role::Field);
     sync(&gone);
     let gone_id = gone.device_id().unwrap().to_string();

@@ -167,6 +167,15 @@ fun threeDevicesSyncThroughARealServerAndARemovedPhoneIsWiped() = runBlocking {
         ensure(devices.all { it.verified }) { "every device's invite vouched for it: $devices" }
         val lost = aftercare.deviceId()
         thrown<SafekeepException.NotCoordinator> { runBlocking { field.revokeDevice(http, lost) } }
+        // A second coordinator signs nothing for the team until a coordinator confirms it.
+        val (deputy, _) = member(TeamRole.COORDINATOR)
+        ensure(deputy.sync(http).awaitingConfirmation) { "the deputy waits for a confirmation" }
+        thrown<SafekeepException.AwaitingConfirmation> { runBlocking { deputy.revokeDevice(http, lost) } }
+        val listedDeputy = coordinator.serverDevices(http).single { it.deviceId == deputy.deviceId() }
+        ensure(listedDeputy.verified && listedDeputy.awaitingConfirmation) { "listed unconfirmed: $listedDeputy" }
+        ensure(coordinator.sync(http).confirmed == 1u) { "the coordinator's round confirms it" }
+        ensure(!deputy.sync(http).awaitingConfirmation) { "the deputy took its confirmation" }
+        deputy.close()
         thrown<SafekeepException.InvalidInput> { runBlocking { coordinator.revokeDevice(http, "not-an-id") } }
         coordinator.revokeDevice(http, lost)
         ensure(coordinator.serverDevices(http).single { it.deviceId == lost }.revoked != null) { "listed as removed" }

@@ -5,14 +5,20 @@
 //!
 //! - A link is `subject public key (32) ‖ kind (1) ‖ signature (64)`: the previous key
 //!   (the root for the first link) signs `"safekeep coordinator v1" ‖ team id ‖ kind ‖
-//!   subject`. Kind 1: the subject is a coordinator's (or a coordinator invite's) key;
-//!   kind 2: the subject is a member invite's key, which may vouch for one member and
-//!   nothing else.
+//!   subject`. Kind 4: the subject is a coordinator's device key; kind 3: a coordinator
+//!   invite's one-time key, which may vouch for one coordinator's membership; kind 2: a
+//!   member invite's one-time key, which may vouch for one member's. Only kind-4 links
+//!   extend a chain. (Kind 1, of the first chains, let an invite's one-time key extend
+//!   one: whoever kept a used or expired coordinator invite could name coordinators for
+//!   good. It is refused now.)
 //! - Every invite carries its issuer's chain, one more link to a one-time key made for
-//!   the invite (kind 1 for a coordinator invite, 2 otherwise), and that key's secret.
-//!   The joining device signs its *membership* with it (below), and for a coordinator
-//!   invite also a kind-1 link to its own device key, then drops it. A coordinator's
-//!   chain is its issuer's plus those two links; other members keep the root alone.
+//!   the invite (kind 3 for a coordinator invite, 2 otherwise), and that key's secret.
+//!   The joining device signs its *membership* with it (below), then drops it; members
+//!   keep the team's root alone. A new coordinator can sign nothing for the team until
+//!   another coordinator *confirms* it: that coordinator's next round finds its
+//!   membership verified, extends its own chain with a kind-4 link to the new key and
+//!   leaves the chain with the server, and the new coordinator takes it at its next
+//!   round. Only device keys, which a removal can name, ever sign a link.
 //! - A membership is `authority ‖ signature (64)`: the key the chain ends at signs
 //!   `"safekeep member v1" ‖ team id ‖ device id ‖ role ‖ Ed25519 key ‖ X25519 key`
 //!   (the role as its name's length and name). Each
@@ -48,16 +54,19 @@ use crate::store::Store;
 const AUTHORITY: &str = "team_authority";
 const LINK_CONTEXT: &[u8] = b"safekeep coordinator v1";
 const MEMBER_CONTEXT: &[u8] = b"safekeep member v1";
-/// A link's subject is a coordinator's key, or a coordinator invite's one-time key.
-const COORDINATOR: u8 = 1;
 /// A link's subject is a member invite's one-time key: it vouches for a member only.
 const MEMBER: u8 = 2;
+/// A link's subject is a coordinator invite's one-time key: it vouches for one
+/// coordinator's membership, and extends no chain.
+const COORDINATOR_INVITE: u8 = 3;
+/// A link's subject is a confirmed coordinator's device key.
+const COORDINATOR: u8 = 4;
 const GRANT_CONTEXT: &[u8] = b"safekeep signed grant v1";
 const REMOVAL_CONTEXT: &[u8] = b"safekeep removal v1";
 const SIGNED_GRANT: u8 = 0x02;
 const LINK_LEN: usize = 32 + 1 + 64;
-/// Most links in a chain: each generation of coordinators adds two (an invite's
-/// one-time key and the new coordinator's key), so sixteen generations.
+/// Most links in a chain: each generation of coordinators adds one (its confirmation),
+/// and a membership one more (its invite's one-time key).
 const MAX_LINKS: usize = 32;
 
 /// One signature in a chain: the previous key vouches for `subject`.
@@ -128,20 +137,27 @@ impl Authority {
         self.root == other.root
     }
 
-    /// This chain with one more link: `signer` (the key the chain ends at) vouches for
-    /// `subject` as a coordinator's key (or a coordinator invite's).
+    /// This chain with one more link: `signer` (the key the chain ends at) confirms
+    /// `subject` as a coordinator's device key.
     pub(crate) fn extended(&self, team: TeamId, signer: &SigningKey, subject: [u8; 32]) -> Self {
         self.link(team, signer, subject, COORDINATOR)
     }
 
-    /// This chain with one more link to a member invite's one-time key `subject`.
-    pub(crate) fn extended_for_member(
+    /// This chain with one more link to the one-time key `subject` of an invite for
+    /// `role`, which may vouch for one device in that role and extends no chain.
+    pub(crate) fn extended_for_invite(
         &self,
         team: TeamId,
         signer: &SigningKey,
         subject: [u8; 32],
+        role: Role,
     ) -> Self {
-        self.link(team, signer, subject, MEMBER)
+        let kind = if role == Role::Coordinator {
+            COORDINATOR_INVITE
+        } else {
+            MEMBER
+        };
+        self.link(team, signer, subject, kind)
     }
 
     fn link(&self, team: TeamId, signer: &SigningKey, subject: [u8; 32], kind: u8) -> Self {
@@ -154,19 +170,20 @@ impl Authority {
         out
     }
 
-    /// The coordinator key the chain ends at, when every link is a valid kind-1
+    /// The coordinator key the chain ends at, when every link is a valid kind-4
     /// signature of the key before it for `team`.
     pub(crate) fn verified_end(&self, team: TeamId) -> Option<[u8; 32]> {
-        self.verified(team, false)
+        self.verified(team, &[])
     }
 
-    /// The key the chain ends at when every link verifies, the last one of either
-    /// kind (`member_last`) or all of kind 1.
-    fn verified(&self, team: TeamId, member_last: bool) -> Option<[u8; 32]> {
+    /// The key the chain ends at and the kind of its last link (kind 4 for the root),
+    /// when every link verifies, the last one of kind 4 or one of `last_kinds`, the
+    /// others all of kind 4.
+    fn verified(&self, team: TeamId, last_kinds: &[u8]) -> Option<[u8; 32]> {
         let mut key = self.root;
         for (i, link) in self.chain.iter().enumerate() {
             let last = i + 1 == self.chain.len();
-            if link.kind != COORDINATOR && !(member_last && last && link.kind == MEMBER) {
+            if link.kind != COORDINATOR && !(last && last_kinds.contains(&link.kind)) {
                 return None;
             }
             verifying(&key)?
@@ -272,8 +289,20 @@ pub(crate) fn vouch_member(
     out
 }
 
-/// The key that vouched for a listed device (its invite's one-time key), when the
-/// device's membership verifies from `root` for exactly this id and these keys.
+/// Who vouched for a listed device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Vouched {
+    /// The key that signed its membership: its invite's one-time key (the root for the
+    /// team's creator).
+    pub voucher: [u8; 32],
+    /// It joined with a coordinator invite: it signs for the team only once another
+    /// coordinator has confirmed its key.
+    pub needs_confirmation: bool,
+}
+
+/// Who vouched for a listed device, when the device's membership verifies from `root`
+/// for exactly this id, role and these keys: a coordinator only by a coordinator
+/// invite (or the root), anyone else only by a member invite (or a coordinator).
 pub(crate) fn verified_member(
     team: TeamId,
     root: &Authority,
@@ -281,20 +310,47 @@ pub(crate) fn verified_member(
     role: Role,
     (key, kx): (&[u8; 32], &[u8; 32]),
     membership: &[u8],
-) -> Option<[u8; 32]> {
+) -> Option<Vouched> {
     let (chain, rest) = Authority::read(membership)?;
     if !chain.same_root(root) {
         return None;
     }
     let signature: [u8; 64] = rest.try_into().ok()?;
-    let voucher = chain.verified(team, true)?;
+    let invite = if role == Role::Coordinator {
+        COORDINATOR_INVITE
+    } else {
+        MEMBER
+    };
+    let voucher = chain.verified(team, &[invite])?;
     verifying(&voucher)?
         .verify_strict(
             &member_text(team, device, role, key, kx),
             &Signature::from_bytes(&signature),
         )
         .ok()?;
-    Some(voucher)
+    Some(Vouched {
+        voucher,
+        needs_confirmation: chain
+            .chain
+            .last()
+            .is_some_and(|l| l.kind == COORDINATOR_INVITE),
+    })
+}
+
+/// Whether `confirmation` (another coordinator's chain from `root`, see
+/// [`Authority::extended`]) confirms `key` as a coordinator's key of `team`.
+pub(crate) fn confirms(
+    team: TeamId,
+    root: &Authority,
+    key: &[u8; 32],
+    confirmation: &[u8],
+) -> Option<Authority> {
+    match Authority::read(confirmation) {
+        Some((chain, [])) if chain.same_root(root) && chain.verified_end(team) == Some(*key) => {
+            Some(chain)
+        }
+        _ => None,
+    }
 }
 
 /// Meta key of this device's membership (sealed), sent to the server at enrollment.
@@ -485,10 +541,10 @@ mod tests {
     #[test]
     fn only_a_chain_from_the_root_signs_grants() {
         let team = TeamId::make_random().unwrap();
-        let (root, once, deputy, outsider) = (key(), key(), key(), key());
+        let (root, first, deputy, outsider) = (key(), key(), key(), key());
         let authority = Authority::root_of(&root)
-            .extended(team, &root, once.verifying_key().to_bytes())
-            .extended(team, &once, deputy.verifying_key().to_bytes());
+            .extended(team, &root, first.verifying_key().to_bytes())
+            .extended(team, &first, deputy.verifying_key().to_bytes());
         assert_eq!(
             authority.verified_end(team),
             Some(deputy.verifying_key().to_bytes())
@@ -540,6 +596,68 @@ mod tests {
         assert!(!grant.authority.same_root(&authority));
         // An unsigned grant (the old form) is refused.
         assert!(verify_grant(team, device, 3, &sealed).is_none());
+    }
+
+    /// A coordinator invite's one-time key vouches for one coordinator's membership,
+    /// which waits for a confirmation; it cannot name a coordinator itself, even to
+    /// whoever kept the invite after it was used.
+    #[test]
+    fn a_coordinator_invite_key_extends_no_chain() {
+        let team = TeamId::make_random().unwrap();
+        let (root, once, member_once, newcomer, thief) = (key(), key(), key(), key(), key());
+        let pk = |k: &SigningKey| k.verifying_key().to_bytes();
+        let held = Authority::root_of(&root);
+        let invite = held.extended_for_invite(team, &root, pk(&once), Role::Coordinator);
+        let member_invite = held.extended_for_invite(team, &root, pk(&member_once), Role::Field);
+        let device = DeviceId::make_random().unwrap();
+        let kx = [9; 32];
+        let vouched = |role: Role, voucher: &SigningKey, chain: &Authority| {
+            let proof = vouch_member(team, device, role, (&pk(&newcomer), &kx), voucher, chain);
+            verified_member(team, &held, device, role, (&pk(&newcomer), &kx), &proof)
+        };
+        assert_eq!(
+            vouched(Role::Coordinator, &once, &invite),
+            Some(Vouched {
+                voucher: pk(&once),
+                needs_confirmation: true
+            })
+        );
+        assert_eq!(
+            vouched(Role::Field, &member_once, &member_invite),
+            Some(Vouched {
+                voucher: pk(&member_once),
+                needs_confirmation: false
+            })
+        );
+        assert_eq!(
+            vouched(Role::Field, &once, &invite),
+            None,
+            "a coordinator invite vouches for coordinators only"
+        );
+        assert_eq!(
+            vouched(Role::Coordinator, &member_once, &member_invite),
+            None,
+            "a member invite vouches for no coordinator"
+        );
+        // The invite's key extends its chain to a key of its choosing: not a
+        // coordinator, so its grants and removals are refused.
+        for subject in [pk(&newcomer), pk(&thief)] {
+            let stolen = invite.extended(team, &once, subject);
+            assert_eq!(stolen.verified_end(team), None);
+            let grant = sign_grant(team, device, 2, b"sealed", &thief, &stolen, &[]);
+            assert!(verify_grant(team, device, 2, &grant).is_none());
+            let removal = sign_removal(team, device, &thief, &stolen);
+            assert!(!verified_removal(team, &held, device, &removal));
+        }
+        // The root's confirmation of the newcomer's key makes it a coordinator.
+        let confirmation = held.extended(team, &root, pk(&newcomer)).to_bytes();
+        let chain = confirms(team, &held, &pk(&newcomer), &confirmation).expect("confirmed");
+        assert_eq!(chain.verified_end(team), Some(pk(&newcomer)));
+        assert!(confirms(team, &held, &pk(&thief), &confirmation).is_none());
+        let other_root = Authority::root_of(&thief);
+        assert!(confirms(team, &other_root, &pk(&newcomer), &confirmation).is_none());
+        let by_invite = invite.extended(team, &once, pk(&newcomer)).to_bytes();
+        assert!(confirms(team, &held, &pk(&newcomer), &by_invite).is_none());
     }
 
     #[test]

@@ -85,6 +85,13 @@ pub enum SyncError {
         "the server changed a device's key-exchange key; no key was sent (tell the server's administrator)"
     )]
     KeyChanged,
+    /// This device joined as a coordinator and no other coordinator has confirmed it
+    /// yet, so it cannot sign for the team (invites, removals, new keys). It takes
+    /// the confirmation at its first round after a coordinator's round.
+    #[error(
+        "no coordinator has confirmed this device yet: sync again after another coordinator has synced"
+    )]
+    AwaitingConfirmation,
     /// The server said this device was removed, with this proof: checked against the
     /// team's coordinators before anything is wiped (only inside the core; callers see
     /// [`SyncError::Revoked`] or [`SyncError::UnprovenRemoval`]).

@@ -100,6 +100,14 @@ pub struct SyncRound {
     /// coordinator's next round sends the key, and the next round here goes on from
     /// that bundle. Everything before it was applied and the pushes went out.
     pub waiting_for_key: Option<u32>,
+    /// This device joined as a coordinator and no other coordinator has confirmed it
+    /// yet: until then it syncs records but cannot invite, remove devices or hand out
+    /// keys. A coordinator's next round confirms it, and the round after that here
+    /// takes the confirmation.
+    pub awaiting_confirmation: bool,
+    /// Coordinators that joined with a coordinator invite and that this (confirmed)
+    /// coordinator confirmed in this round.
+    pub confirmed: u32,
 }
 
 /// Where a round is, for a progress display.
@@ -133,6 +141,11 @@ pub struct ServerDevice {
     /// coordinator): after a coordinator phone is lost, the devices it enrolled are
     /// the ones to check.
     pub enrolled_by: Option<DeviceId>,
+    /// Its Ed25519 public key, which signs its requests.
+    pub public_key: [u8; 32],
+    /// A verified coordinator that joined with a coordinator invite and that no
+    /// coordinator has confirmed yet: the next round of a confirmed coordinator does.
+    pub awaiting_confirmation: bool,
     /// Whether its membership proof (signed with the invite it joined by) verifies
     /// from the team's root key for its id and keys. New team keys are sealed only to
     /// verified devices. `false` for a device enrolled by an older version (it needs a
@@ -224,9 +237,11 @@ pub(crate) fn coordinator_key(
     team: TeamId,
 ) -> Result<(SigningKey, authority::Authority), SyncError> {
     let key = device_key(conn, sealer)?;
-    let held = authority::load(conn, sealer)?
-        .filter(|a| a.verified_end(team) == Some(key.verifying_key().to_bytes()))
-        .ok_or(SyncError::Inconsistent(NO_CHAIN))?;
+    let held = authority::load(conn, sealer)?.ok_or(SyncError::Inconsistent(NO_CHAIN))?;
+    if held.verified_end(team) != Some(key.verifying_key().to_bytes()) {
+        // The root alone: a coordinator invite's device that no one confirmed yet.
+        return Err(SyncError::AwaitingConfirmation);
+    }
     Ok((key, held))
 }
 
@@ -537,23 +552,51 @@ impl Vault {
         let json: serde_json::Value =
             serde_json::from_slice(&response.body).map_err(|_| unreadable())?;
         let list = json["devices"].as_array().ok_or_else(unreadable)?;
-        let (team, root) = self.with_unlocked(SyncError::Locked, |u| {
+        let (team, root, me) = self.with_unlocked(SyncError::Locked, |u| {
             let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
-            Ok((team.id, authority::load(u.store.conn(), &u.sealer)?))
+            Ok((
+                team.id,
+                authority::load(u.store.conn(), &u.sealer)?,
+                u.device,
+            ))
         })?;
-        // The invite key that vouched for each device, when its proof verifies.
-        let vouchers: Vec<Option<([u8; 32], DeviceId)>> = list
+        let public_key = |d: &serde_json::Value| -> Option<[u8; 32]> {
+            unhex(d["public_key"].as_str()?)?.try_into().ok()
+        };
+        // Who vouched for each device, when its proof verifies.
+        let vouched: Vec<Option<authority::Vouched>> = list
             .iter()
             .map(|d| {
                 let device = d["device"].as_str()?.parse().ok()?;
                 let role = Role::parse(d["role"].as_str()?)?;
-                let key: [u8; 32] = unhex(d["public_key"].as_str()?)?.try_into().ok()?;
+                let key = public_key(d)?;
                 let kx: [u8; 32] = unhex(d["kx_public"].as_str()?)?.try_into().ok()?;
                 let membership = unhex(d["membership"].as_str()?)?;
                 let root = root.as_ref()?;
                 authority::verified_member(team, root, device, role, (&key, &kx), &membership)
-                    .map(|voucher| (voucher, device))
             })
+            .collect();
+        // A coordinator's confirmation of each device's key, when it verifies.
+        let confirmations: Vec<Option<authority::Authority>> = list
+            .iter()
+            .map(|d| {
+                let confirmation = unhex(d["confirmation"].as_str()?)?;
+                authority::confirms(team, root.as_ref()?, &public_key(d)?, &confirmation)
+            })
+            .collect();
+        // This device's own confirmation, when it waits for one: from now on it signs.
+        for (d, confirmation) in list.iter().zip(&confirmations) {
+            if let (Some(chain), Some(true)) = (
+                confirmation,
+                d["device"].as_str().map(|id| id.parse() == Ok(me)),
+            ) {
+                self.take_confirmation(chain)?;
+            }
+        }
+        let vouchers: Vec<Option<([u8; 32], DeviceId)>> = list
+            .iter()
+            .zip(&vouched)
+            .map(|(d, v)| Some((v.as_ref()?.voucher, d["device"].as_str()?.parse().ok()?)))
             .collect();
         // An invite key vouches for one device, for good: the first device seen with
         // it is pinned in this vault. Another device with the same one (listed now or
@@ -573,6 +616,9 @@ impl Vault {
             .map(|(i, d)| {
                 Some(ServerDevice {
                     verified: verified(i),
+                    public_key: public_key(d)?,
+                    awaiting_confirmation: vouched[i].is_some_and(|v| v.needs_confirmation)
+                        && confirmations[i].is_none(),
                     device: d["device"].as_str()?.parse().ok()?,
                     role: Role::parse(d["role"].as_str()?)?,
                     enrolled_ms: d["enrolled_ms"].as_u64()?,
@@ -617,17 +663,18 @@ impl Vault {
             return Err(SyncError::NotCoordinator("remove devices"));
         }
         let signer = self.signer()?;
-        // A rotation not delivered yet goes first: each grant needs the epoch before it.
-        // No top-up now: the device being removed may be one that lacks a key.
-        self.wiping(self.deliver_grants(&signer, transport, false))?;
-        self.add_id(ROTATION_OWED, device)?;
-        // Signed, so the removed phone wipes itself on this removal and no other.
+        // Signed, so the removed phone wipes itself on this removal and no other (and a
+        // coordinator that cannot sign yet stops here, before anything changes).
         let proof = self.with_unlocked(SyncError::Locked, |u| {
             let conn = u.store.conn();
             let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
             let (key, held) = coordinator_key(conn, &u.sealer, team.id)?;
             Ok(authority::sign_removal(team.id, device, &key, &held))
         })?;
+        // A rotation not delivered yet goes first: each grant needs the epoch before it.
+        // No top-up now: the device being removed may be one that lacks a key.
+        self.wiping(self.deliver_grants(&signer, transport, false))?;
+        self.add_id(ROTATION_OWED, device)?;
         let path = format!("/v1/devices/{}/revoke", hex(device.as_bytes()));
         let body = json!({ "proof": hex(&proof) }).to_string().into_bytes();
         let sent = signer.send(transport, "POST", &path, body);
@@ -832,11 +879,17 @@ impl Vault {
         signer: &Signer_,
         transport: &dyn Transport,
         top_up: bool,
-    ) -> Result<(), SyncError> {
+    ) -> Result<u32, SyncError> {
         if self.team()?.ok_or(SyncError::NoTeam)?.role != Role::Coordinator {
-            return Ok(());
+            return Ok(0);
         }
         let mut devices = self.pinned_devices(transport)?;
+        // The listing brought this device's confirmation if it has one by now; without
+        // one it may sign nothing, so it has nothing to deliver.
+        if self.awaiting_confirmation()? {
+            return Ok(0);
+        }
+        let confirmed = self.confirm_coordinators(signer, transport, &devices)?;
         self.settle_owed_rotation(&devices)?;
         if let Some(mut epoch) = self.grants_pending()? {
             let mut listed_again = 0;
@@ -892,10 +945,93 @@ impl Vault {
             })?;
             devices = self.pinned_devices(transport)?;
         }
-        if !top_up {
-            return Ok(());
+        if top_up {
+            self.top_up_grants(signer, transport, &devices)?;
         }
-        self.top_up_grants(signer, transport, &devices)
+        Ok(confirmed)
+    }
+
+    /// Whether this is a coordinator that joined with a coordinator invite and holds
+    /// no confirmation yet.
+    fn awaiting_confirmation(&self) -> Result<bool, SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            Ok(team.role == Role::Coordinator
+                && matches!(
+                    coordinator_key(conn, &u.sealer, team.id),
+                    Err(SyncError::AwaitingConfirmation)
+                ))
+        })
+    }
+
+    /// Keeps `chain` (another coordinator's confirmation of this device's key, checked
+    /// by the caller) as this vault's authority, unless it already signs for the team.
+    fn take_confirmation(&self, chain: &authority::Authority) -> Result<(), SyncError> {
+        self.with_unlocked(SyncError::Locked, |u| {
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            if team.role == Role::Coordinator
+                && matches!(
+                    coordinator_key(conn, &u.sealer, team.id),
+                    Err(SyncError::AwaitingConfirmation)
+                )
+            {
+                authority::save(conn, &u.sealer, chain)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Confirms the coordinators that joined with a coordinator invite and wait for a
+    /// confirmation: verified (an invite of this team vouched for exactly their keys,
+    /// and for no other device), not removed. Each gets this vault's chain extended
+    /// to its key, left with the server. Returns how many.
+    fn confirm_coordinators(
+        &self,
+        signer: &Signer_,
+        transport: &dyn Transport,
+        devices: &[ServerDevice],
+    ) -> Result<u32, SyncError> {
+        let removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
+        let waiting: Vec<&ServerDevice> = devices
+            .iter()
+            .filter(|d| d.awaiting_confirmation && d.verified && d.revoked_ms.is_none())
+            .filter(|d| d.device != signer.device && !lists(&removed, d.device))
+            .collect();
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let proofs = self.with_unlocked(SyncError::Locked, |u| {
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            let (key, held) = coordinator_key(conn, &u.sealer, team.id)?;
+            // Too far from the root to confirm: a coordinator closer to it will.
+            if !held.can_extend() {
+                return Ok(Vec::new());
+            }
+            Ok(waiting
+                .iter()
+                .map(|d| {
+                    (
+                        d.device,
+                        held.extended(team.id, &key, d.public_key).to_bytes(),
+                    )
+                })
+                .collect())
+        })?;
+        let mut confirmed = 0;
+        for (device, proof) in proofs {
+            let path = format!("/v1/devices/{}/confirm", hex(device.as_bytes()));
+            let body = json!({ "proof": hex(&proof) }).to_string().into_bytes();
+            match signer.send(transport, "POST", &path, body) {
+                Ok(_) => confirmed += 1,
+                // Removed meanwhile: nothing to confirm.
+                Err(SyncError::Server { status: 404, .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(confirmed)
     }
 
     /// Delivers the epochs the server says devices lack (they joined with an invite
@@ -1091,11 +1227,15 @@ impl Vault {
     ) -> Result<SyncRound, SyncError> {
         let signer = self.signer()?;
         let peer = signer.server.clone();
-        let mut round = SyncRound::default();
         // Team keys first: deliver a rotation this vault made, take one made elsewhere
         // (so this round's bundles are sealed under, and can be read with, the newest).
-        self.deliver_grants(&signer, transport, true)?;
-        round.new_keys = self.fetch_grants(&signer, transport)?;
+        let confirmed = self.deliver_grants(&signer, transport, true)?;
+        let mut round = SyncRound {
+            confirmed,
+            awaiting_confirmation: self.awaiting_confirmation()?,
+            new_keys: self.fetch_grants(&signer, transport)?,
+            ..SyncRound::default()
+        };
         let check = || {
             if cancelled() {
                 Err(SyncError::Cancelled)
@@ -1258,6 +1398,24 @@ mod tests {
             .expect("join");
     }
 
+    /// `by` confirms coordinator `whom`, as its round does through the server.
+    fn confirm(by: &Vault, whom: &Vault) {
+        let key = whom
+            .device_public_key()
+            .ok()
+            .and_then(|k| unhex(&k))
+            .and_then(|k| <[u8; 32]>::try_from(k).ok())
+            .expect("key");
+        let chain = by
+            .with_unlocked(SyncError::Locked, |u| {
+                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let (signing, held) = coordinator_key(u.store.conn(), &u.sealer, team.id)?;
+                Ok(held.extended(team.id, &signing, key))
+            })
+            .expect("chain");
+        whom.take_confirmation(&chain).expect("taken");
+    }
+
     /// Device id and key-exchange key of a member.
     fn card(member: &Vault) -> (DeviceId, [u8; 32]) {
         member
@@ -1312,6 +1470,14 @@ mod tests {
         creator.create_team("Kiln rescue", None).expect("team");
         join(&creator, &deputy, Role::Coordinator);
         join(&creator, &member, Role::Field);
+        // A coordinator invite's device signs nothing until a coordinator confirms it.
+        assert!(matches!(
+            deputy.create_invite(Role::Field, team::DEFAULT_INVITE_VALIDITY),
+            Err(SyncError::AwaitingConfirmation)
+        ));
+        assert!(deputy.awaiting_confirmation().expect("awaiting"));
+        confirm(&creator, &deputy);
+        assert!(!deputy.awaiting_confirmation().expect("confirmed"));
         join(&deputy, &removed, Role::Field);
         let removed_id = card(&removed).0;
         assert_eq!(creator.rotate_team_key(&[removed_id]).expect("rotate"), 2);
@@ -1429,8 +1595,12 @@ mod tests {
         // A member invite's one-time key, and whoever kept it vouching for two devices.
         let invite_key = || {
             let once = SigningKey::from_bytes(&crypto::make_random::<32>().expect("random"));
-            let link =
-                chain.extended_for_member(team_id, &root_key, once.verifying_key().to_bytes());
+            let link = chain.extended_for_invite(
+                team_id,
+                &root_key,
+                once.verifying_key().to_bytes(),
+                Role::Field,
+            );
             (once, link)
         };
         let entry = |(once, link): &(SigningKey, authority::Authority), role: &str| {

@@ -306,8 +306,8 @@ fn typed_server(server: Option<String>) -> Result<Option<String>, SyncError> {
 }
 
 /// What an invite for `role` carries of the team's authority: the issuer's chain, a
-/// link to a new one-time key (a coordinator's link for a coordinator invite, a
-/// member's otherwise), and that key's secret.
+/// link to a new one-time key (which may vouch for one device in `role`), and that
+/// key's secret.
 fn invite_authority(
     u: &Unlocked,
     team: TeamId,
@@ -321,18 +321,13 @@ fn invite_authority(
     }
     let seed = Zeroizing::new(crypto::make_random::<32>()?);
     let once = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
-    let chain = if role == Role::Coordinator {
-        held.extended(team, &key, once)
-    } else {
-        held.extended_for_member(team, &key, once)
-    };
+    let chain = held.extended_for_invite(team, &key, once, role);
     Ok((chain.to_bytes(), Some(*seed)))
 }
 
-/// What a device takes from its invite: its authority (for a coordinator, the
-/// invite's chain with a last link in which the invite's one-time key vouches for
-/// this device's key; the root alone otherwise), and its membership, signed with the
-/// one-time key, which is then dropped.
+/// What a device takes from its invite: the team's root, and its membership, signed
+/// with the invite's one-time key, which is then dropped. (A new coordinator signs for
+/// the team once another coordinator has confirmed it: see `authority`.)
 fn joined_authority(
     conn: &Connection,
     sealer: &Sealer,
@@ -365,17 +360,10 @@ fn joined_authority(
         (&me, kx),
         &membership,
     );
-    if vouched != Some(once.verifying_key().to_bytes()) {
+    if vouched.map(|v| v.voucher) != Some(once.verifying_key().to_bytes()) {
         return Err(bad);
     }
-    if payload.role != Role::Coordinator {
-        return Ok((carried.root_only(), membership));
-    }
-    let chain = carried.extended(payload.team, &once, me);
-    if chain.verified_end(payload.team) != Some(me) {
-        return Err(bad);
-    }
-    Ok((chain, membership))
+    Ok((carried.root_only(), membership))
 }
 
 impl Vault {

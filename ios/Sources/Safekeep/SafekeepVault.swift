@@ -2,7 +2,7 @@
 // build-xcframework.sh). Every call is `async` and runs on a background queue
 // (unlocking derives a key for a fifth of a second by design); passphrases are `Data`
 // that is wiped after use; errors are `SafekeepError` cases (for sync: `NoTeam`,
-// `NotCoordinator`, `InvalidInvite`, `WrongInviteSecret`, `InviteExpired`,
+// `NotCoordinator`, `AwaitingConfirmation`, `InvalidInvite`, `WrongInviteSecret`, `InviteExpired`,
 // `BundleRejected` with a `BundleProblem`, `ConflictNotFound`, `ConflictChanged`, ...).
 
 import Foundation

@@ -22,7 +22,7 @@ use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
 const MIGRATIONS: &[&str] = &[
-    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7,
+    SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6, SCHEMA_7, SCHEMA_8,
 ];
 
 const SCHEMA_1: &str = "
@@ -293,6 +293,11 @@ const SCHEMA_7: &str = "
 ALTER TABLE devices ADD COLUMN revocation BYTEA;
 ";
 
+/// A coordinator's confirmation of another coordinator's key (see [`Device`]).
+const SCHEMA_8: &str = "
+ALTER TABLE devices ADD COLUMN confirmation BYTEA;
+";
+
 /// The advisory lock that orders a team's push groups and revocations: from the team
 /// id (two teams sharing one only wait for each other). Advisory locks write nothing.
 fn sequencing_lock(team: &Id) -> i64 {
@@ -357,7 +362,7 @@ fn key_of(bytes: Vec<u8>) -> Result<[u8; 32], StorageError> {
         .map_err(|_| StorageError::Database("a stored key has the wrong length".into()))
 }
 
-const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership, revocation";
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership, revocation, confirmation";
 
 /// A stored epoch number.
 fn epoch_of(value: i64) -> Result<u32, StorageError> {
@@ -387,6 +392,7 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
         enrolled_by: None,
         membership: row.try_get(8).map_err(pg)?,
         revocation: row.try_get(9).map_err(pg)?,
+        confirmation: row.try_get(10).map_err(pg)?,
     })
 }
 
@@ -819,6 +825,22 @@ impl Storage for PostgresStorage {
             role,
             ..device.clone()
         })
+    }
+
+    fn confirm(&self, team: &Id, device: &Id, proof: &[u8]) -> Result<bool, StorageError> {
+        let found = self
+            .conn()?
+            .execute_typed(
+                "UPDATE devices SET confirmation = $3 WHERE id = $1 AND team = $2
+                 AND role = 'coordinator' AND revoked_ms IS NULL",
+                &[
+                    (&&device[..], Type::BYTEA),
+                    (&&team[..], Type::BYTEA),
+                    (&proof, Type::BYTEA),
+                ],
+            )
+            .map_err(pg)?;
+        Ok(found == 1)
     }
 
     fn revoke(

@@ -23,7 +23,7 @@ pub struct SqliteStorage {
 
 /// The schema, one step per version, in order; `PRAGMA user_version` records how many
 /// steps a store has. A step is never edited once released: changes are new steps.
-const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5];
+const MIGRATIONS: &[&str] = &[SCHEMA_1, SCHEMA_2, SCHEMA_3, SCHEMA_4, SCHEMA_5, SCHEMA_6];
 
 const SCHEMA_1: &str = "
 CREATE TABLE IF NOT EXISTS operator (
@@ -113,6 +113,11 @@ const SCHEMA_5: &str = "
 ALTER TABLE devices ADD COLUMN revocation BLOB;
 ";
 
+/// A coordinator's confirmation of another coordinator's key (see [`Device`]).
+const SCHEMA_6: &str = "
+ALTER TABLE devices ADD COLUMN confirmation BLOB;
+";
+
 fn role_of(name: &str) -> Result<Role, rusqlite::Error> {
     Role::parse(name).ok_or_else(|| rusqlite::Error::InvalidColumnName(name.to_owned()))
 }
@@ -131,10 +136,11 @@ fn device_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         enrolled_by: None,
         membership: r.get(8)?,
         revocation: r.get(9)?,
+        confirmation: r.get(10)?,
     })
 }
 
-const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership, revocation";
+const DEVICE_COLUMNS: &str = "id, team, public_key, role, enrolled_ms, revoked_ms, kx_public, joined_epoch, membership, revocation, confirmation";
 
 /// Whether device ?1 of team ?2 is owed a grant of epoch ?3 (a top-up stores only
 /// those): the condition of [`Storage::lacking_grants`] for one pair.
@@ -475,6 +481,17 @@ impl Storage for SqliteStorage {
                 role,
                 ..device.clone()
             })
+        })
+    }
+
+    fn confirm(&self, team: &Id, device: &Id, proof: &[u8]) -> Result<bool, StorageError> {
+        self.with(|c| {
+            let found = c.execute(
+                "UPDATE devices SET confirmation = ?3 WHERE id = ?1 AND team = ?2
+                 AND role = 'coordinator' AND revoked_ms IS NULL",
+                params![device, team, proof],
+            )?;
+            Ok(found == 1)
         })
     }
 

@@ -56,7 +56,8 @@ import org.safekeep.ffi.createVault
  * Errors are thrown as `org.safekeep.ffi.SafekeepException` subclasses: `WrongPassphrase`,
  * `Locked`, `NotFound`, `Validation` (with every problem), `Corrupt`, `Wiped`,
  * `InvalidInput`, `KeyStore`, `Storage`, `Internal`; and for teams and sync `NoTeam`,
- * `AlreadyInTeam`, `NotCoordinator`, `InvalidInvite`, `WrongInviteSecret`,
+ * `AlreadyInTeam`, `NotCoordinator`, `AwaitingConfirmation` (a new coordinator not yet
+ * confirmed by another), `InvalidInvite`, `WrongInviteSecret`,
  * `InviteExpired`, `InvalidSummary`, `BundleRejected` (with a `BundleProblem` reason,
  * nothing applied), `ConflictNotFound` and `ConflictChanged` (a value arrived since the
  * conflict was listed: nothing decided, list again).
