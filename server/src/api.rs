@@ -82,21 +82,7 @@ async fn signed_device(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Device, ApiError> {
-    Ok(authenticate(state, method, uri, headers, body, false)
-        .await?
-        .device)
-}
-
-/// [`signed_device`], optionally leaving the nonce to the caller's transaction.
-async fn authenticate(
-    state: &Arc<AppState>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-    defer_nonce: bool,
-) -> Result<auth::Authenticated, ApiError> {
-    let (state2, headers, method, pq, body) = (
+    let (state, headers, method, pq, body) = (
         state.clone(),
         headers.clone(),
         method.as_str().to_owned(),
@@ -104,17 +90,16 @@ async fn authenticate(
         body.clone(),
     );
     blocking(move || {
-        let limits = state2.limits;
-        auth::device(
-            &*state2.storage,
-            &headers,
-            &method,
-            &pq,
-            &body,
-            now_ms(),
-            |id| state2.rate.allow(id, &limits),
-            defer_nonce,
-        )
+        let request = auth::Request {
+            headers: &headers,
+            method: &method,
+            path_and_query: &pq,
+            body: &body,
+        };
+        let limits = state.limits;
+        auth::device(&*state.storage, &request, now_ms(), |id| {
+            state.rate.allow(id, &limits)
+        })
     })
     .await
 }
@@ -440,22 +425,47 @@ pub async fn push(
 ) -> Response {
     let result = async {
         let body = body_of(body)?;
-        let auth::Authenticated { device, nonce } =
-            authenticate(&state, &method, &uri, &headers, &body, true).await?;
-        let Query(PushQuery { batch }) =
-            query.map_err(|_| ApiError::bad_request("the batch number is missing or malformed"))?;
-        if body.is_empty() {
-            return Err(ApiError::bad_request("the bundle is empty"));
-        }
-        if batch == 0 || i64::try_from(batch).is_err() {
-            return Err(ApiError::bad_request("the batch number is out of range"));
-        }
-        let storage = state.storage.clone();
+        let query = query.ok();
         let size = body.len();
+        let (state2, pq) = (state.clone(), path_and_query(&uri).to_owned());
+        // Authenticated and stored on one blocking thread: a push is the hot path.
         let pushed = blocking(move || {
+            let request = auth::Request {
+                headers: &headers,
+                method: method.as_str(),
+                path_and_query: &pq,
+                body: &body,
+            };
+            let storage = &*state2.storage;
+            let limits = state2.limits;
+            let (device, nonce) = auth::pusher(storage, &request, now_ms(), |id| {
+                state2.rate.allow(id, &limits)
+            })?;
+            // A removed device gets the wipe instruction, with the coordinator's signed
+            // removal, whatever else is wrong with its request.
+            let refused = |err: ApiError| match storage.device(&device.id)? {
+                Some(d) if d.revoked_ms.is_some() => Err(auth::revoked(&d)),
+                _ => Err(err),
+            };
+            let batch = match query {
+                Some(Query(PushQuery { batch })) if batch != 0 && i64::try_from(batch).is_ok() => {
+                    batch
+                }
+                _ => {
+                    return refused(ApiError::bad_request(
+                        "the batch number is missing or out of range",
+                    ));
+                }
+            };
+            if body.is_empty() {
+                return refused(ApiError::bad_request("the bundle is empty"));
+            }
             let now = now_ms();
             let nonce = (nonce, auth::forget_nonces_before(now));
-            Ok(storage.push(&device.team, &device.id, batch, &body, now, nonce)?)
+            match storage.push(&device.team, &device.id, batch, &body, now, nonce) {
+                Err(StorageError::Revoked) => refused(auth::REVOKED),
+                other => Ok(other?),
+            }
         })
         .await?;
         if !pushed.duplicate {

@@ -7,7 +7,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 
 use crate::error::ApiError;
 use crate::protocol::{self, MAX_SKEW_MS};
-use crate::storage::{Device, Id, Storage};
+use crate::storage::{Device, Id, Identity, Storage};
 
 /// The signature headers of a request, parsed.
 pub struct Signed {
@@ -143,54 +143,88 @@ pub const REVOKED: ApiError = ApiError::new(
     "this device was removed from its team: wipe its data",
 );
 
-/// An authenticated request.
-pub struct Authenticated {
-    /// The device that signed it.
-    pub device: Device,
-    /// Its nonce: already recorded, unless the caller deferred that to its own write
-    /// transaction (a push records it with the bundle: one commit, not two).
-    pub nonce: [u8; 16],
+/// What a request is, for checking its signature.
+pub struct Request<'a> {
+    /// Its headers (the signature's among them).
+    pub headers: &'a HeaderMap,
+    /// Its method.
+    pub method: &'a str,
+    /// Its path and query.
+    pub path_and_query: &'a str,
+    /// Its body.
+    pub body: &'a [u8],
 }
 
-/// Authenticates a request from an enrolled device: known, signed, fresh, within its
-/// rate (`allow`), not replayed, not revoked. Only then is anything written. With
-/// `defer_nonce` the nonce is left for the caller to record in its own transaction.
-#[allow(clippy::too_many_arguments)]
-pub fn device(
-    storage: &dyn Storage,
-    headers: &HeaderMap,
-    method: &str,
-    path_and_query: &str,
-    body: &[u8],
+fn not_enrolled() -> ApiError {
+    ApiError::unauthenticated("this device is not enrolled")
+}
+
+/// Checks the signature of `request` with `key` (known, signed, fresh) and takes one
+/// request from the device's rate budget (`allow`).
+fn signed_by(
+    signed: &Signed,
+    key: &[u8; 32],
+    request: &Request,
     now_ms: u64,
     allow: impl FnOnce(&Id) -> bool,
-    defer_nonce: bool,
-) -> Result<Authenticated, ApiError> {
-    let signed = Signed::from_headers(headers)?;
-    let device = storage
-        .device(&signed.device)?
-        .ok_or(ApiError::unauthenticated("this device is not enrolled"))?;
-    signed.check(&device.public_key, method, path_and_query, body, now_ms)?;
-    if !allow(&device.id) {
+) -> Result<(), ApiError> {
+    signed.check(
+        key,
+        request.method,
+        request.path_and_query,
+        request.body,
+        now_ms,
+    )?;
+    if !allow(&signed.device) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many requests from this device; retry shortly",
         ));
     }
-    if !defer_nonce {
-        signed.use_nonce(storage, now_ms)?;
+    Ok(())
+}
+
+/// The answer to a removed device: the instruction to wipe, with the coordinator's
+/// signed removal.
+pub fn revoked(device: &Device) -> ApiError {
+    ApiError {
+        proof: device.revocation.as_deref().map(hex),
+        ..REVOKED
     }
+}
+
+/// Authenticates a request from an enrolled device: known, signed, fresh, within its
+/// rate (`allow`), not replayed, not revoked. Only then is anything written.
+pub fn device(
+    storage: &dyn Storage,
+    request: &Request,
+    now_ms: u64,
+    allow: impl FnOnce(&Id) -> bool,
+) -> Result<Device, ApiError> {
+    let signed = Signed::from_headers(request.headers)?;
+    let device = storage.device(&signed.device)?.ok_or_else(not_enrolled)?;
+    signed_by(&signed, &device.public_key, request, now_ms, allow)?;
+    signed.use_nonce(storage, now_ms)?;
     if device.revoked_ms.is_some() {
-        return Err(ApiError {
-            proof: device.revocation.as_deref().map(hex),
-            ..REVOKED
-        });
+        return Err(revoked(&device));
     }
-    Ok(Authenticated {
-        device,
-        nonce: signed.nonce,
-    })
+    Ok(device)
+}
+
+/// Authenticates a push like [`device`], from the device's [`Identity`] (which a
+/// store may hold in memory), and leaves two checks to the push's own transaction:
+/// the nonce (recorded with the bundle: one commit, not two) and revocation.
+pub fn pusher(
+    storage: &dyn Storage,
+    request: &Request,
+    now_ms: u64,
+    allow: impl FnOnce(&Id) -> bool,
+) -> Result<(Identity, [u8; 16]), ApiError> {
+    let signed = Signed::from_headers(request.headers)?;
+    let identity = storage.identity(&signed.device)?.ok_or_else(not_enrolled)?;
+    signed_by(&signed, &identity.public_key, request, now_ms, allow)?;
+    Ok((identity, signed.nonce))
 }
 
 /// When a nonce recorded now may be forgotten: twice the time window, so that any

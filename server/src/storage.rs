@@ -88,6 +88,31 @@ pub struct Device {
     pub confirmation: Option<Vec<u8>>,
 }
 
+/// What never changes about an enrolled device: who it is, its team, its key and its
+/// role (nothing removes or re-keys a device; a removal only marks it revoked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The device id.
+    pub id: Id,
+    /// Its team.
+    pub team: Id,
+    /// Its Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// Its role.
+    pub role: Role,
+}
+
+impl From<&Device> for Identity {
+    fn from(d: &Device) -> Self {
+        Self {
+            id: d.id,
+            team: d.team,
+            public_key: d.public_key,
+            role: d.role,
+        }
+    }
+}
+
 /// A stored bundle, as pulled.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredBundle {
@@ -171,6 +196,12 @@ pub trait Storage: Send + Sync + 'static {
     fn device(&self, id: &Id) -> Result<Option<Device>, StorageError>;
     /// The devices of a team, by enrollment time, with who enrolled each.
     fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError>;
+    /// The identity of an enrolled device, to check a push's signature with (the
+    /// push's own transaction checks that the device is not revoked). A store may keep
+    /// identities in memory: they never change.
+    fn identity(&self, id: &Id) -> Result<Option<Identity>, StorageError> {
+        Ok(self.device(id)?.as_ref().map(Identity::from))
+    }
     /// Adds an enrollment token (its hash) for `role`, valid until `expires_ms`, made
     /// by the coordinator `created_by` (its unused tokens end when it is revoked).
     fn add_enrollment(

@@ -9,6 +9,8 @@
 //! numbers visible) before it lets go, so a puller never sees seq n+1 before seq n, and
 //! the numbers run without a gap; processes over one database take turns per group.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use postgres::types::Type;
@@ -17,7 +19,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
 
 use super::group_commit::{GroupCommit, GroupResult, Push};
-use super::{Device, Id, Pushed, Role, Storage, StorageError, StoredBundle, ms};
+use super::{Device, Id, Identity, Pushed, Role, Storage, StorageError, StoredBundle, ms};
 
 /// The schema, one step per version, in order; the `schema_version` table records how
 /// many steps the database has. A step is never edited once released.
@@ -335,7 +337,14 @@ const SIZES_PER_FETCH: i32 = 256;
 pub struct PostgresStorage {
     pool: Pool<PostgresConnectionManager<NoTls>>,
     group: GroupCommit,
+    /// Identities already read (they never change): a push is authenticated without
+    /// a round trip to the database.
+    identities: Mutex<HashMap<Id, Identity>>,
 }
+
+/// Most identities kept in memory; past it the map starts again (a server process
+/// rarely sees this many devices).
+const MAX_IDENTITIES: usize = 100_000;
 
 /// A storage error without the values a database message may quote (PostgreSQL's
 /// DETAIL lines repeat key values): the SQLSTATE and the message's first line only.
@@ -430,6 +439,7 @@ impl PostgresStorage {
         let storage = Self {
             pool,
             group: GroupCommit::default(),
+            identities: Mutex::default(),
         };
         storage.migrate()?;
         Ok(storage)
@@ -684,6 +694,30 @@ impl Storage for PostgresStorage {
             )
             .map_err(pg)?;
         row.as_ref().map(device_from_row).transpose()
+    }
+
+    fn identity(&self, id: &Id) -> Result<Option<Identity>, StorageError> {
+        let cached = self
+            .identities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .copied();
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let Some(identity) = self.device(id)?.as_ref().map(Identity::from) else {
+            return Ok(None);
+        };
+        let mut map = self
+            .identities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_IDENTITIES {
+            map.clear();
+        }
+        map.insert(*id, identity);
+        Ok(Some(identity))
     }
 
     fn devices(&self, team: &Id) -> Result<Vec<Device>, StorageError> {
