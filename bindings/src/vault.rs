@@ -571,7 +571,10 @@ impl Vault {
 
     /// Makes an invite into this vault's team for a new member with `role`, valid for
     /// `valid_seconds` (48 hours unless told). Only a coordinator invites
-    /// (`NotCoordinator`); `NoTeam` before `create_team`.
+    /// (`NotCoordinator`), once confirmed (`AwaitingConfirmation` for a coordinator
+    /// that joined with a coordinator invite, until another coordinator's sync confirms
+    /// it and its own next `sync` takes the confirmation); `NoTeam` before
+    /// `create_team`.
     ///
     /// With `http` and a team server, the invite is also registered with the server
     /// (only a one-way hash of a token derived from its secret), so that the device
@@ -681,8 +684,9 @@ impl Vault {
 
     /// Removes a device (a lost or seized phone, a member who left) from the team on
     /// the server: it can no longer send or receive, and its next contact with the
-    /// server wipes its vault. Only a coordinator (`ServerRefused` 403); `InvalidInput`
-    /// for an id that is not 32 hex digits.
+    /// server wipes its vault. Only a coordinator (`NotCoordinator`), once confirmed
+    /// (`AwaitingConfirmation`, nothing changed); `InvalidInput` for an id that is not
+    /// 32 hex digits.
     ///
     /// The team then moves to a new key epoch (returned) that the removed device never
     /// sees: the new key is sealed to each remaining enrolled device and left with the

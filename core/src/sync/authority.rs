@@ -132,6 +132,11 @@ impl Authority {
         }
     }
 
+    /// Whether this is the root alone, without a chain.
+    pub(crate) fn is_root_only(&self) -> bool {
+        self.chain.is_empty()
+    }
+
     /// Whether `other` names the same team root.
     pub(crate) fn same_root(&self, other: &Authority) -> bool {
         self.root == other.root

@@ -46,8 +46,13 @@ const ROTATION_OWED: &str = "rotation_owed";
 const KX_PINS: &str = "kx_pins";
 
 /// Meta key of the vouchers seen (coordinator): each invite's one-time key with the
-/// one device it vouched for.
-const VOUCHER_PINS: &str = "voucher_pins";
+/// one device it vouched for, `voucher (32) ‖ device id (16) ‖ Ed25519 key (32)`; a
+/// voucher first seen for two devices at once is pinned to none ([`BURNED`]). (The
+/// first version pinned the id alone, under another key.)
+const VOUCHER_PINS: &str = "voucher_pins_2";
+const PIN_LEN: usize = 32 + 16 + 32;
+/// The device a voucher seen for two devices at once is pinned to: none.
+const BURNED: [u8; 48] = [0; 48];
 /// Whether a meta list of device ids (16 bytes each, concatenated) holds `device`.
 fn lists(ids: &[u8], device: DeviceId) -> bool {
     ids.chunks(16).any(|id| id == device.as_bytes())
@@ -239,8 +244,13 @@ pub(crate) fn coordinator_key(
     let key = device_key(conn, sealer)?;
     let held = authority::load(conn, sealer)?.ok_or(SyncError::Inconsistent(NO_CHAIN))?;
     if held.verified_end(team) != Some(key.verifying_key().to_bytes()) {
-        // The root alone: a coordinator invite's device that no one confirmed yet.
-        return Err(SyncError::AwaitingConfirmation);
+        // The root alone: a coordinator invite's device that no one confirmed yet. A
+        // chain that does not verify is one of the first version's (kind 1).
+        return Err(if held.is_root_only() {
+            SyncError::AwaitingConfirmation
+        } else {
+            SyncError::Inconsistent(NO_CHAIN)
+        });
     }
     Ok((key, held))
 }
@@ -395,19 +405,24 @@ impl Vault {
     }
 
     /// Pins each voucher (an invite's one-time key) to the first device seen vouched
-    /// by it; returns the pins, `voucher (32) ‖ device id (16)` each.
+    /// by it, `device id (16) ‖ Ed25519 key (32)` (to none when first seen for two
+    /// devices at once); returns the pins, `voucher (32) ‖ device (48)` each.
     fn pin_vouchers(
         &self,
-        vouchers: &[Option<([u8; 32], DeviceId)>],
+        vouchers: &[Option<([u8; 32], [u8; 48])>],
     ) -> Result<Vec<u8>, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
             let conn = u.store.conn();
             let mut pins = Store::meta(conn, VOUCHER_PINS)?.unwrap_or_default();
             let before = pins.len();
             for (voucher, device) in vouchers.iter().flatten() {
-                if !pins.chunks_exact(48).any(|p| p[..32] == voucher[..]) {
+                if !pins.chunks_exact(PIN_LEN).any(|p| p[..32] == voucher[..]) {
+                    let twice = vouchers
+                        .iter()
+                        .flatten()
+                        .any(|(v, other)| v == voucher && other != device);
                     pins.extend_from_slice(voucher);
-                    pins.extend_from_slice(device.as_bytes());
+                    pins.extend_from_slice(if twice { &BURNED } else { device });
                 }
             }
             // Written only when a voucher is new (one statement, so all or nothing).
@@ -552,13 +567,11 @@ impl Vault {
         let json: serde_json::Value =
             serde_json::from_slice(&response.body).map_err(|_| unreadable())?;
         let list = json["devices"].as_array().ok_or_else(unreadable)?;
-        let (team, root, me) = self.with_unlocked(SyncError::Locked, |u| {
-            let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
-            Ok((
-                team.id,
-                authority::load(u.store.conn(), &u.sealer)?,
-                u.device,
-            ))
+        let (team, root, me, my_key) = self.with_unlocked(SyncError::Locked, |u| {
+            let conn = u.store.conn();
+            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
+            let key = device_key(conn, &u.sealer)?.verifying_key().to_bytes();
+            Ok((team.id, authority::load(conn, &u.sealer)?, u.device, key))
         })?;
         let public_key = |d: &serde_json::Value| -> Option<[u8; 32]> {
             unhex(d["public_key"].as_str()?)?.try_into().ok()
@@ -584,19 +597,28 @@ impl Vault {
                 authority::confirms(team, root.as_ref()?, &public_key(d)?, &confirmation)
             })
             .collect();
-        // This device's own confirmation, when it waits for one: from now on it signs.
+        // This device's own confirmation, when it waits for one (a confirmation of its
+        // own key: the server may list another): from now on it signs.
         for (d, confirmation) in list.iter().zip(&confirmations) {
             if let (Some(chain), Some(true)) = (
                 confirmation,
                 d["device"].as_str().map(|id| id.parse() == Ok(me)),
-            ) {
+            ) && chain.verified_end(team) == Some(my_key)
+            {
                 self.take_confirmation(chain)?;
             }
         }
-        let vouchers: Vec<Option<([u8; 32], DeviceId)>> = list
+        // Each verified device's voucher, with the device's id and Ed25519 key.
+        let vouchers: Vec<Option<([u8; 32], [u8; 48])>> = list
             .iter()
             .zip(&vouched)
-            .map(|(d, v)| Some((v.as_ref()?.voucher, d["device"].as_str()?.parse().ok()?)))
+            .map(|(d, v)| {
+                let device: DeviceId = d["device"].as_str()?.parse().ok()?;
+                let mut pinned = [0; 48];
+                pinned[..16].copy_from_slice(device.as_bytes());
+                pinned[16..].copy_from_slice(&public_key(d)?);
+                Some((v.as_ref()?.voucher, pinned))
+            })
             .collect();
         // An invite key vouches for one device, for good: the first device seen with
         // it is pinned in this vault. Another device with the same one (listed now or
@@ -607,8 +629,8 @@ impl Vault {
             vouchers[i].is_some_and(|(v, device)| {
                 vouchers.iter().flatten().filter(|(w, _)| *w == v).count() == 1
                     && pins
-                        .chunks_exact(48)
-                        .any(|p| p[..32] == v && p[32..] == device.as_bytes()[..])
+                        .chunks_exact(PIN_LEN)
+                        .any(|p| p[..32] == v && p[32..] == device[..] && device != BURNED)
             })
         };
         list.iter()
@@ -889,7 +911,13 @@ impl Vault {
         if self.awaiting_confirmation()? {
             return Ok(0);
         }
-        let confirmed = self.confirm_coordinators(signer, transport, &devices)?;
+        // Confirmations only at a round: a removal's own delivery must not confirm the
+        // coordinator being removed.
+        let confirmed = if top_up {
+            self.confirm_coordinators(signer, transport, &devices)?
+        } else {
+            0
+        };
         self.settle_owed_rotation(&devices)?;
         if let Some(mut epoch) = self.grants_pending()? {
             let mut listed_again = 0;
@@ -994,10 +1022,12 @@ impl Vault {
         devices: &[ServerDevice],
     ) -> Result<u32, SyncError> {
         let removed = self.meta(REVOKED_HERE)?.unwrap_or_default();
+        let owed = self.meta(ROTATION_OWED)?.unwrap_or_default();
         let waiting: Vec<&ServerDevice> = devices
             .iter()
             .filter(|d| d.awaiting_confirmation && d.verified && d.revoked_ms.is_none())
             .filter(|d| d.device != signer.device && !lists(&removed, d.device))
+            .filter(|d| !lists(&owed, d.device))
             .collect();
         if waiting.is_empty() {
             return Ok(0);
@@ -1026,8 +1056,9 @@ impl Vault {
             let body = json!({ "proof": hex(&proof) }).to_string().into_bytes();
             match signer.send(transport, "POST", &path, body) {
                 Ok(_) => confirmed += 1,
-                // Removed meanwhile: nothing to confirm.
-                Err(SyncError::Server { status: 404, .. }) => {}
+                // Refused (removed meanwhile, say): the next round tries again, and the
+                // keys still go out now.
+                Err(SyncError::Server { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -1557,14 +1588,38 @@ mod tests {
         assert!(!checks(b""), "no proof");
     }
 
-    /// Answers every request with one device list, as a server would.
-    struct Listing(std::sync::Mutex<serde_json::Value>);
+    /// Answers every request with one device list, as a server would, and keeps the
+    /// confirmations posted to it (device path, proof).
+    #[derive(Default)]
+    struct Listing(
+        std::sync::Mutex<serde_json::Value>,
+        std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+    );
+
+    impl Listing {
+        fn of(devices: Vec<serde_json::Value>) -> Self {
+            Self(
+                std::sync::Mutex::new(json!({ "devices": devices })),
+                Default::default(),
+            )
+        }
+
+        fn confirmed(&self) -> Vec<(String, Vec<u8>)> {
+            self.1.lock().expect("posted").clone()
+        }
+    }
 
     impl Transport for Listing {
         fn send(
             &self,
-            _: HttpRequest,
+            request: HttpRequest,
         ) -> Result<HttpResponse, super::super::transport::TransportError> {
+            if request.url.ends_with("/confirm") {
+                let body: serde_json::Value =
+                    serde_json::from_slice(&request.body).expect("confirmation");
+                let proof = unhex(body["proof"].as_str().expect("proof")).expect("hex");
+                self.1.lock().expect("posted").push((request.url, proof));
+            }
             let body = self.0.lock().expect("listing").to_string().into_bytes();
             Ok(HttpResponse {
                 status: 200,
@@ -1603,9 +1658,10 @@ mod tests {
             );
             (once, link)
         };
-        let entry = |(once, link): &(SigningKey, authority::Authority), role: &str| {
-            let (id, key, kx) = (
-                DeviceId::make_random().expect("id"),
+        let entry_for = |(once, link): &(SigningKey, authority::Authority),
+                         role: &str,
+                         id: DeviceId| {
+            let (key, kx) = (
                 crypto::make_random::<32>().expect("key"),
                 crypto::make_random::<32>().expect("kx"),
             );
@@ -1614,13 +1670,14 @@ mod tests {
                 "revoked_ms": null, "kx_public": hex(&kx), "public_key": hex(&key),
                 "lacks": [], "enrolled_by": null, "membership": hex(&proof)})
         };
+        let entry = |voucher: &(SigningKey, authority::Authority), role: &str| {
+            entry_for(voucher, role, DeviceId::make_random().expect("id"))
+        };
         let kept = invite_key();
         let (first, second) = (entry(&kept, "field"), entry(&kept, "field"));
         let list = |devices: Vec<serde_json::Value>| {
             creator
-                .server_devices(&Listing(std::sync::Mutex::new(
-                    json!({ "devices": devices }),
-                )))
+                .server_devices(&Listing::of(devices))
                 .expect("list")
                 .iter()
                 .map(|d| d.verified)
@@ -1629,10 +1686,117 @@ mod tests {
         assert_eq!(list(vec![first.clone()]), [true], "vouched");
         assert_eq!(list(vec![first.clone(), second.clone()]), [false, false]);
         assert_eq!(list(vec![second]), [false], "the first is pinned");
-        assert_eq!(list(vec![first]), [true]);
+        assert_eq!(list(vec![first.clone()]), [true]);
+        // The same id with another Ed25519 key, vouched by the same kept key: the pin
+        // holds the key too.
+        let first_id = first["device"].as_str().expect("id").parse().expect("id");
+        let swapped = entry_for(&kept, "field", first_id);
+        assert_eq!(
+            list(vec![swapped]),
+            [false],
+            "another key for the pinned id"
+        );
+        // A voucher first seen for two devices at once is trusted for neither, then or
+        // later, whichever the server lists alone.
+        let shared = invite_key();
+        let (one, two) = (entry(&shared, "field"), entry(&shared, "field"));
+        assert_eq!(list(vec![one.clone(), two.clone()]), [false, false]);
+        assert_eq!(list(vec![one]), [false]);
+        assert_eq!(list(vec![two]), [false]);
         // Its invite made it a field worker: listed as a coordinator, it is refused.
         let other = invite_key();
         assert_eq!(list(vec![entry(&other, "coordinator")]), [false]);
         assert_eq!(list(vec![entry(&invite_key(), "field")]), [true]);
+    }
+
+    /// Whoever kept a coordinator invite holds its one-time key. With a server that
+    /// lists what it likes, it still gets no key of its own confirmed: not under the
+    /// id of the device the invite brought in, not by the removal of a device waiting
+    /// for its confirmation, and the waiting device takes only a confirmation of its
+    /// own key.
+    #[test]
+    fn a_kept_coordinator_invite_gets_no_other_key_confirmed() {
+        let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().expect("dir")).collect();
+        let (creator, deputy) = (vault(dirs[0].path()), vault(dirs[1].path()));
+        creator
+            .create_team("Kiln rescue", Some("http://127.0.0.1:9".into()))
+            .expect("team");
+        let (team_id, chain, root_key) = creator
+            .with_unlocked(SyncError::Locked, |u| {
+                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let held = authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                Ok((team.id, held, device_key(u.store.conn(), &u.sealer)?))
+            })
+            .expect("creator");
+        let coordinator_invite = || {
+            let once = SigningKey::from_bytes(&crypto::make_random::<32>().expect("random"));
+            let link = chain.extended_for_invite(
+                team_id,
+                &root_key,
+                once.verifying_key().to_bytes(),
+                Role::Coordinator,
+            );
+            (once, link)
+        };
+        let entry = |(once, link): &(SigningKey, authority::Authority),
+                     id: DeviceId,
+                     key: [u8; 32]| {
+            let kx = [5; 32];
+            let proof =
+                authority::vouch_member(team_id, id, Role::Coordinator, (&key, &kx), once, link);
+            json!({"device": id.to_string(), "role": "coordinator", "enrolled_ms": 1,
+                "revoked_ms": null, "kx_public": hex(&kx), "public_key": hex(&key),
+                "lacks": [], "enrolled_by": null, "membership": hex(&proof)})
+        };
+        let signer = creator.signer().expect("signer");
+        let round = |listing: &Listing| creator.deliver_grants(&signer, listing, true);
+
+        // The invite brings in a device: listed unconfirmed, confirmed once.
+        let kept = coordinator_invite();
+        let (id, key) = (DeviceId::make_random().expect("id"), [7; 32]);
+        let genuine = Listing::of(vec![entry(&kept, id, key)]);
+        let shown = creator.server_devices(&genuine).expect("list");
+        assert!(shown[0].verified && shown[0].awaiting_confirmation);
+        assert_eq!(round(&genuine).expect("round"), 1);
+        let posted = genuine.confirmed();
+        assert!(posted[0].0.ends_with(&format!("/v1/devices/{id}/confirm")));
+        let root = authority::Authority::root_of(&root_key);
+        assert!(authority::confirms(team_id, &root, &key, &posted[0].1).is_some());
+        // The kept key vouches for the same id with a key of its choosing: unverified,
+        // never confirmed.
+        let stolen = Listing::of(vec![entry(&kept, id, [8; 32])]);
+        assert!(!creator.server_devices(&stolen).expect("list")[0].verified);
+        assert_eq!(round(&stolen).expect("round"), 0);
+        assert!(stolen.confirmed().is_empty());
+
+        // A device still waiting is removed: the removal confirms nothing.
+        let waiting = coordinator_invite();
+        let gone = DeviceId::make_random().expect("id");
+        let listing = Listing::of(vec![entry(&waiting, gone, [9; 32])]);
+        creator.revoke_device(gone, &listing).expect("removed");
+        assert!(listing.confirmed().is_empty(), "{:?}", listing.confirmed());
+        assert_eq!(round(&listing).expect("round"), 0);
+        assert!(listing.confirmed().is_empty());
+
+        // A deputy takes a confirmation of its own key only.
+        join(&creator, &deputy, Role::Coordinator);
+        let (deputy_id, deputy_key) = (
+            deputy
+                .with_unlocked(SyncError::Locked, |u| Ok(u.device))
+                .expect("id"),
+            <[u8; 32]>::try_from(unhex(&deputy.device_public_key().expect("key")).expect("hex"))
+                .expect("key"),
+        );
+        let other_key = SigningKey::from_bytes(&[3; 32]).verifying_key().to_bytes();
+        let listed = |key: [u8; 32]| {
+            let confirmation = chain.extended(team_id, &root_key, key);
+            let mut device = entry(&coordinator_invite(), deputy_id, key);
+            device["confirmation"] = hex(&confirmation.to_bytes()).into();
+            Listing::of(vec![device])
+        };
+        deputy.server_devices(&listed(other_key)).expect("list");
+        assert!(deputy.awaiting_confirmation().expect("still waiting"));
+        deputy.server_devices(&listed(deputy_key)).expect("list");
+        assert!(!deputy.awaiting_confirmation().expect("confirmed"));
     }
 }

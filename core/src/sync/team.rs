@@ -179,11 +179,11 @@ struct InvitePayload {
     /// The keys of the epochs before `epoch` (after key rotations), so that a new
     /// member can read the team's history.
     older: Vec<(u32, [u8; 32])>,
-    /// The team's root key, and for a coordinator invite the chain from it to the
+    /// The team's root key, the issuer's chain from it, and a last link to the
     /// one-time key below (`authority`).
     authority: Vec<u8>,
-    /// For a coordinator invite: the one-time key's secret, with which the joining
-    /// device vouches for its own device key.
+    /// The one-time key's secret, with which the joining device signs its membership
+    /// (then it is dropped).
     vouch: Option<[u8; 32]>,
 }
 
