@@ -1115,6 +1115,29 @@ fn several_servers_over_one_postgres_database_act_as_one() {
     let replay = send(&b, "POST", pq, &headers, b"late");
     assert_eq!((replay.status, replay.code().as_str()), (401, "replayed"));
 
+    // A removal through one process reaches the pushes through the other, which knows
+    // the device already (it keeps what never changes about a device in memory): the
+    // wipe instruction with the signed removal, whatever the push, and nothing stored.
+    let last = signed(&a, &coordinator, "GET", "/v1/bundles?after=0", b"");
+    assert_eq!(
+        signed(&b, &devices[1], "POST", "/v1/bundles?batch=100", b"known").status,
+        200
+    );
+    let path = format!("/v1/devices/{}/revoke", hex(&devices[1].id));
+    assert_eq!(signed(&a, &coordinator, "POST", &path, REMOVAL).status, 200);
+    for (pq, body) in [
+        ("/v1/bundles?batch=101", &b"after"[..]),
+        ("/v1/bundles?batch=101", &b"after"[..]),
+        ("/v1/bundles?batch=0", &b"after"[..]),
+        ("/v1/bundles?batch=102", &b""[..]),
+    ] {
+        let answer = signed(&b, &devices[1], "POST", pq, body);
+        assert_eq!((answer.status, answer.code().as_str()), (410, "revoked"));
+        assert_eq!(answer.json()["proof"], "5e1f");
+    }
+    let now = signed(&a, &coordinator, "GET", "/v1/bundles?after=0", b"");
+    assert_eq!(frames(&now.body).len(), frames(&last.body).len() + 1);
+
     // One enrollment token raced through both processes enrolls one device.
     let token = hex(&random::<24>());
     let body = json!({

@@ -9,7 +9,7 @@
 //! numbers visible) before it lets go, so a puller never sees seq n+1 before seq n, and
 //! the numbers run without a gap; processes over one database take turns per group.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -338,8 +338,12 @@ pub struct PostgresStorage {
     pool: Pool<PostgresConnectionManager<NoTls>>,
     group: GroupCommit,
     /// Identities already read (they never change): a push is authenticated without
-    /// a round trip to the database.
+    /// a round trip to the database. (After restoring the database from a backup,
+    /// restart the server processes: see docs/server-protocol.md.)
     identities: Mutex<HashMap<Id, Identity>>,
+    /// Devices this process saw refused as revoked (a removal is never undone): their
+    /// pushes are refused before they join a group and take the team's lock.
+    revoked: Mutex<HashSet<Id>>,
 }
 
 /// Most identities kept in memory; past it the map starts again (a server process
@@ -440,6 +444,7 @@ impl PostgresStorage {
             pool,
             group: GroupCommit::default(),
             identities: Mutex::default(),
+            revoked: Mutex::default(),
         };
         storage.migrate()?;
         Ok(storage)
@@ -926,9 +931,22 @@ impl Storage for PostgresStorage {
         now_ms: u64,
         nonce: ([u8; 16], u64),
     ) -> Result<Pushed, StorageError> {
+        let revoked = || self.revoked.lock().unwrap_or_else(PoisonError::into_inner);
+        if revoked().contains(device) {
+            return Err(StorageError::Revoked);
+        }
         let push = Push::new(device, batch, body, now_ms, nonce);
-        self.group
-            .push(team, push, &|team, pushes| self.push_group(team, pushes))
+        let pushed = self
+            .group
+            .push(team, push, &|team, pushes| self.push_group(team, pushes));
+        if matches!(pushed, Err(StorageError::Revoked)) {
+            let mut revoked = revoked();
+            if revoked.len() >= MAX_IDENTITIES {
+                revoked.clear();
+            }
+            revoked.insert(*device);
+        }
+        pushed
     }
 
     fn pull(
