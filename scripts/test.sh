@@ -18,6 +18,9 @@ if [[ -z ${SAFEKEEP_TEST_POSTGRES:-} ]]; then
     if SAFEKEEP_TEST_POSTGRES="$(bash scripts/postgres.sh start "$pg_dir")"; then
         export SAFEKEEP_TEST_POSTGRES
         trap 'bash scripts/postgres.sh stop "$pg_dir"' EXIT
+        if [[ -f $pg_dir/tls/ca.pem ]]; then
+            export SAFEKEEP_TEST_POSTGRES_CA="$pg_dir/tls/ca.pem"
+        fi
         echo "==> PostgreSQL for the server tests at $SAFEKEEP_TEST_POSTGRES"
     else
         rm -rf "$pg_dir"

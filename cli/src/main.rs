@@ -302,6 +302,7 @@ enum Command {
         data: PathBuf,
         /// A PostgreSQL database instead of the data directory
         /// (postgres://user:password@host/database); several servers may share one.
+        /// Add `?sslmode=require` for TLS (the database's certificate is verified).
         #[arg(
             long,
             env = "SAFEKEEP_DATABASE_URL",
@@ -309,6 +310,10 @@ enum Command {
             conflicts_with = "data"
         )]
         database_url: Option<String>,
+        /// A PEM file of the certificate authorities that signed the database's TLS
+        /// certificate, when not a public one (a cloud provider's, or your own).
+        #[arg(long, env = "SAFEKEEP_DATABASE_CA", requires = "database_url")]
+        database_ca: Option<PathBuf>,
     },
 }
 
@@ -571,7 +576,8 @@ fn run(cli: Cli) -> CliResult {
             listen,
             data,
             database_url,
-        } => return serve::run(listen, data, database_url),
+            database_ca,
+        } => return serve::run(listen, data, database_url, database_ca),
         _ => {}
     }
     let dir = vault_dir(&cli)?;

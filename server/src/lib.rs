@@ -50,12 +50,18 @@ pub enum Store {
 
 /// A PostgreSQL URL. It may carry a password: never printed, wiped when dropped.
 #[derive(Clone)]
-pub struct DatabaseUrl(Zeroizing<String>);
+pub struct DatabaseUrl(Zeroizing<String>, Option<PathBuf>);
 
 impl DatabaseUrl {
     /// Wraps a URL given on the command line or in `SAFEKEEP_DATABASE_URL`.
     pub fn new(url: String) -> Self {
-        Self(Zeroizing::new(url))
+        Self(Zeroizing::new(url), None)
+    }
+
+    /// Also trusts the certificate authorities in the PEM file `ca` for the
+    /// database's TLS certificate (`?sslmode=require`).
+    pub fn trusting(self, ca: Option<PathBuf>) -> Self {
+        Self(self.0, ca)
     }
 }
 
@@ -71,7 +77,9 @@ impl Store {
     pub fn open(&self) -> Result<Arc<dyn Storage>, StorageError> {
         Ok(match self {
             Store::Directory(dir) => Arc::new(SqliteStorage::open(dir)?),
-            Store::Postgres(url) => Arc::new(PostgresStorage::connect(&url.0)?),
+            Store::Postgres(url) => {
+                Arc::new(PostgresStorage::connect_trusting(&url.0, url.1.as_deref())?)
+            }
         })
     }
 }

@@ -18,6 +18,7 @@ struct Args {
     data: PathBuf,
     /// A PostgreSQL database instead of the data directory
     /// (postgres://user:password@host/database); several servers may share one.
+    /// Add `?sslmode=require` for TLS (the database's certificate is verified).
     #[arg(
         long,
         env = "SAFEKEEP_DATABASE_URL",
@@ -25,6 +26,10 @@ struct Args {
         conflicts_with = "data"
     )]
     database_url: Option<String>,
+    /// A PEM file of the certificate authorities that signed the database's TLS
+    /// certificate, when not a public one (a cloud provider's, or your own).
+    #[arg(long, env = "SAFEKEEP_DATABASE_CA", requires = "database_url")]
+    database_ca: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,7 +37,7 @@ fn main() -> std::process::ExitCode {
     let config = Config {
         listen: args.listen,
         store: match args.database_url {
-            Some(url) => Store::Postgres(DatabaseUrl::new(url)),
+            Some(url) => Store::Postgres(DatabaseUrl::new(url).trusting(args.database_ca)),
             None => Store::Directory(args.data),
         },
         limits: Limits::default(),

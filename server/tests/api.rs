@@ -37,6 +37,8 @@ impl Drop for Server {
 enum Backend {
     Sqlite(tempfile::TempDir),
     Postgres(ScratchDatabase),
+    /// PostgreSQL over TLS, its certificate signed by the authority in the file.
+    PostgresTls(ScratchDatabase, String),
 }
 
 impl Backend {
@@ -44,6 +46,12 @@ impl Backend {
         match self {
             Backend::Sqlite(dir) => vec!["--data".into(), dir.path().display().to_string()],
             Backend::Postgres(db) => vec!["--database-url".into(), db.url()],
+            Backend::PostgresTls(db, ca) => vec![
+                "--database-url".into(),
+                format!("{}?sslmode=require", db.url()),
+                "--database-ca".into(),
+                ca.clone(),
+            ],
         }
     }
 }
@@ -1281,4 +1289,55 @@ fn grouped_pushes_on(store: &dyn Storage) {
             );
         }
     }
+}
+
+/// A database on another machine is reached over TLS (`?sslmode=require`): its
+/// certificate must verify, against the public authorities or the file given with
+/// `--database-ca`, and then the server works as on any other store.
+#[test]
+fn a_database_over_tls_must_prove_who_it_is() {
+    let Some(ca) = std::env::var_os("SAFEKEEP_TEST_POSTGRES_CA") else {
+        let required = std::env::var("SAFEKEEP_REQUIRE_POSTGRES").as_deref() == Ok("1");
+        assert!(
+            !required,
+            "SAFEKEEP_TEST_POSTGRES_CA must be set here (scripts/postgres.sh makes one when openssl is installed)"
+        );
+        eprintln!(
+            "skipping a_database_over_tls_must_prove_who_it_is: SAFEKEEP_TEST_POSTGRES_CA is \
+             not set (scripts/postgres.sh makes one when openssl is installed)"
+        );
+        return;
+    };
+    let ca = ca.to_string_lossy().into_owned();
+    let Some(db) = ScratchDatabase::create("a_database_over_tls_must_prove_who_it_is") else {
+        return;
+    };
+    let url = format!("{}?sslmode=require", db.url());
+    // The test authority is no public one: refused, so TLS was spoken and checked.
+    assert!(PostgresStorage::connect(&url).is_err());
+    // A file without a certificate, and one that is not there: refused, clearly.
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    for bad in [empty.path(), std::path::Path::new("/nonexistent/ca.pem")] {
+        let err = PostgresStorage::connect_trusting(&url, Some(bad))
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("postgres TLS"), "{err}");
+    }
+    let store = PostgresStorage::connect_trusting(&url, Some(std::path::Path::new(&ca))).unwrap();
+    assert!(store.device(&random::<16>()).unwrap().is_none());
+    drop(store);
+
+    // The server, told the authority, serves over that connection.
+    let backend = Backend::PostgresTls(db, ca);
+    let server = start(&backend);
+    let team = random::<16>();
+    let coordinator = Device::new();
+    assert_eq!(create_team(&server, &team, &coordinator).status, 201);
+    let field = enroll(&server, &team, &coordinator, "field");
+    assert_eq!(
+        signed(&server, &field, "POST", "/v1/bundles?batch=1", b"sealed").status,
+        200
+    );
+    let pulled = signed(&server, &coordinator, "GET", "/v1/bundles?after=0", b"");
+    assert_eq!(frames(&pulled.body), vec![(1, b"sealed".to_vec())]);
 }

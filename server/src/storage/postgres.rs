@@ -10,13 +10,19 @@
 //! the numbers run without a gap; processes over one database take turns per group.
 
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use postgres::config::SslMode;
 use postgres::types::Type;
-use postgres::{NoTls, Row, Transaction};
+use postgres::{Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2::{Pool, PooledConnection};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::group_commit::{GroupCommit, GroupResult, Push};
 use super::{Device, Id, Identity, Pushed, Role, Storage, StorageError, StoredBundle, ms};
@@ -335,7 +341,7 @@ const SIZES_PER_FETCH: i32 = 256;
 
 /// The PostgreSQL store.
 pub struct PostgresStorage {
-    pool: Pool<PostgresConnectionManager<NoTls>>,
+    pool: Pool<PostgresConnectionManager<MakeRustlsConnect>>,
     group: GroupCommit,
     /// Identities already read (they never change): a push is authenticated without
     /// a round trip to the database. (After restoring the database from a backup,
@@ -409,17 +415,68 @@ fn device_from_row(row: &Row) -> Result<Device, StorageError> {
     })
 }
 
+/// Why a TLS setting cannot be used (no path or contents: nothing personal).
+fn tls_error(what: &str) -> StorageError {
+    StorageError::Database(format!("postgres TLS: {what}"))
+}
+
+/// The TLS connector: the public certificate authorities, and those in the PEM file
+/// `ca` (a private or cloud provider's authority that signed the database's
+/// certificate). Certificates are always verified, host name included.
+fn tls(ca: Option<&Path>) -> Result<MakeRustlsConnect, StorageError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = ca {
+        let pem = std::fs::read(path).map_err(|_| tls_error("cannot read the CA file"))?;
+        let mut added = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|_| tls_error("the CA file is not PEM certificates"))?;
+            roots
+                .add(cert)
+                .map_err(|_| tls_error("the CA file holds an unusable certificate"))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(tls_error("the CA file holds no certificate"));
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|_| tls_error("no usable protocol version"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
 impl PostgresStorage {
+    /// [`PostgresStorage::connect_trusting`] with the public certificate authorities
+    /// only.
+    pub fn connect(url: &str) -> Result<Self, StorageError> {
+        Self::connect_trusting(url, None)
+    }
+
     /// Connects to `url` (`postgres://user:password@host/database`) and brings the
-    /// schema up to date. Connections are unencrypted: keep the database on the same
-    /// host or a private network (everything stored is sealed or hashed, but the
-    /// database password travels in the clear).
+    /// schema up to date. With `?sslmode=require` in the URL the connections use TLS
+    /// and the database's certificate must verify, host name included, against the
+    /// public certificate authorities or those in the PEM file `ca`; without it
+    /// (`disable`, or `prefer`, the default) they are unencrypted, for a database on
+    /// the same host or a private network (everything stored is sealed or hashed, but
+    /// the database password would travel in the clear).
     ///
     /// Blocks: call it outside an async runtime's workers.
-    pub fn connect(url: &str) -> Result<Self, StorageError> {
+    pub fn connect_trusting(url: &str, ca: Option<&Path>) -> Result<Self, StorageError> {
         let mut config: postgres::Config = url.parse().map_err(|_| {
             StorageError::Database("the database URL is not a PostgreSQL URL".into())
         })?;
+        // TLS when asked for, and then verified; `prefer` would try TLS with any
+        // database that offers it and fail on a certificate nobody vouches for (a
+        // distribution's self-signed one), so it means no TLS here.
+        if config.get_ssl_mode() != SslMode::Require {
+            config.ssl_mode(SslMode::Disable);
+        }
         // A stalled link or a stuck transaction must not hold a team's lock forever.
         let options = [
             config.get_options().unwrap_or_default(),
@@ -434,7 +491,7 @@ impl PostgresStorage {
             .connect_timeout(Duration::from_secs(10))
             .keepalives(true)
             .keepalives_idle(Duration::from_secs(60));
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = PostgresConnectionManager::new(config, tls(ca)?);
         let pool = Pool::builder()
             .max_size(POOL_SIZE)
             .connection_timeout(Duration::from_secs(10))
@@ -450,7 +507,9 @@ impl PostgresStorage {
         Ok(storage)
     }
 
-    fn conn(&self) -> Result<PooledConnection<PostgresConnectionManager<NoTls>>, StorageError> {
+    fn conn(
+        &self,
+    ) -> Result<PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>, StorageError> {
         self.pool
             .get()
             .map_err(|_| StorageError::Database("postgres: no connection available".into()))
@@ -1194,7 +1253,7 @@ mod tests {
         else {
             return;
         };
-        let mut client = postgres::Client::connect(&db.url(), NoTls).expect("connect");
+        let mut client = postgres::Client::connect(&db.url(), postgres::NoTls).expect("connect");
         client
             .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             .expect("version table");
