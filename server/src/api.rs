@@ -560,10 +560,32 @@ pub async fn devices(
     counted(&state, "devices", result)
 }
 
+/// A coordinator's signed statement about another device (a removal, a
+/// confirmation), as `{"proof": HEX}`.
 #[derive(Deserialize)]
-struct Revocation {
-    /// The coordinator's signed removal (hex).
+struct Proof {
     proof: String,
+}
+
+/// What `POST /v1/devices/{id}/...` carries, once checked: the coordinator that sent
+/// it, the device it is about, and its proof (`bad_proof` when there is none).
+async fn coordinator_about_device(
+    state: &Arc<AppState>,
+    (method, uri, headers): (&Method, &Uri, &HeaderMap),
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+    bad_proof: &'static str,
+) -> Result<(Device, [u8; 16], Vec<u8>), ApiError> {
+    let body = body_of(body)?;
+    let device = signed_device(state, method, uri, headers, &body).await?;
+    coordinator(&device)?;
+    let target = id
+        .ok()
+        .and_then(|Path(id)| parse_hex::<16>(&id))
+        .ok_or(ApiError::bad_request("bad device id"))?;
+    let request: Proof = json_body(&body)?;
+    let proof = proof_bytes(&request.proof).ok_or(ApiError::bad_request(bad_proof))?;
+    Ok((device, target, proof))
 }
 
 /// `POST /v1/devices/{id}/revoke`: removes a device from the team (coordinator only).
@@ -577,21 +599,14 @@ pub async fn revoke(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let body = body_of(body)?;
-        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
-        coordinator(&device)?;
-        let target = id
-            .ok()
-            .and_then(|Path(id)| parse_hex::<16>(&id))
-            .ok_or(ApiError::bad_request("bad device id"))?;
+        // The removal signed by the coordinator: the removed device wipes itself only
+        // on a removal it can check, so none goes out without one.
+        let request = (&method, &uri, &headers);
+        let (device, target, proof) =
+            coordinator_about_device(&state, request, id, body, "bad removal proof").await?;
         if target == device.id {
             return Err(ApiError::bad_request("a device cannot revoke itself"));
         }
-        // The removal signed by the coordinator: the removed device wipes itself only
-        // on a removal it can check, so none goes out without one.
-        let request: Revocation = json_body(&body)?;
-        let proof =
-            proof_bytes(&request.proof).ok_or(ApiError::bad_request("bad removal proof"))?;
         let storage = state.storage.clone();
         let found =
             blocking(move || Ok(storage.revoke(&device.team, &target, now_ms(), &proof)?)).await?;
@@ -602,13 +617,6 @@ pub async fn revoke(
     }
     .await;
     counted(&state, "revoke", result)
-}
-
-#[derive(Deserialize)]
-struct Confirmation {
-    /// The confirming coordinator's chain from the team's root, extended to the
-    /// confirmed coordinator's key (hex).
-    proof: String,
 }
 
 /// `POST /v1/devices/{id}/confirm`: a coordinator confirms another coordinator's key
@@ -623,15 +631,11 @@ pub async fn confirm(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let result = async {
-        let body = body_of(body)?;
-        let device = signed_device(&state, &method, &uri, &headers, &body).await?;
-        coordinator(&device)?;
-        let target = id
-            .ok()
-            .and_then(|Path(id)| parse_hex::<16>(&id))
-            .ok_or(ApiError::bad_request("bad device id"))?;
-        let request: Confirmation = json_body(&body)?;
-        let proof = proof_bytes(&request.proof).ok_or(ApiError::bad_request("bad confirmation"))?;
+        // The proof: the confirming coordinator's chain from the team's root, extended
+        // to the confirmed coordinator's key.
+        let request = (&method, &uri, &headers);
+        let (device, target, proof) =
+            coordinator_about_device(&state, request, id, body, "bad confirmation").await?;
         let storage = state.storage.clone();
         let found = blocking(move || Ok(storage.confirm(&device.team, &target, &proof)?)).await?;
         if !found {

@@ -1633,31 +1633,36 @@ mod tests {
     /// the same key is not trusted, whether both are listed or the first was listed
     /// once and is hidden later; and a device listed under another role than its
     /// invite gave it is not trusted either.
+    /// A team's creator whose team names a server (nothing listens there: the tests
+    /// answer with a `Listing`).
+    fn creator_online(dir: &std::path::Path) -> (Vault, TeamId) {
+        let creator = vault(dir);
+        let team = creator
+            .create_team("Kiln rescue", Some("http://127.0.0.1:9".into()))
+            .expect("team");
+        (creator, team.id)
+    }
+
+    /// An invite's one-time key for `role`, made by `coordinator`, with the chain that
+    /// ends at it (what the invite carries).
+    fn invite_key(coordinator: &Vault, role: Role) -> (SigningKey, authority::Authority) {
+        let once = SigningKey::from_bytes(&crypto::make_random::<32>().expect("random"));
+        let link = coordinator
+            .with_unlocked(SyncError::Locked, |u| {
+                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
+                let (key, held) = coordinator_key(u.store.conn(), &u.sealer, team.id)?;
+                Ok(held.extended_for_invite(team.id, &key, once.verifying_key().to_bytes(), role))
+            })
+            .expect("invite key");
+        (once, link)
+    }
+
     #[test]
     fn one_invite_key_vouches_for_one_device_in_one_role() {
         let dir = tempfile::tempdir().expect("dir");
-        let creator = vault(dir.path());
-        creator
-            .create_team("Kiln rescue", Some("http://127.0.0.1:9".into()))
-            .expect("team");
-        let (team_id, chain, root_key) = creator
-            .with_unlocked(SyncError::Locked, |u| {
-                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
-                let held = authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
-                Ok((team.id, held, device_key(u.store.conn(), &u.sealer)?))
-            })
-            .expect("creator");
+        let (creator, team_id) = creator_online(dir.path());
         // A member invite's one-time key, and whoever kept it vouching for two devices.
-        let invite_key = || {
-            let once = SigningKey::from_bytes(&crypto::make_random::<32>().expect("random"));
-            let link = chain.extended_for_invite(
-                team_id,
-                &root_key,
-                once.verifying_key().to_bytes(),
-                Role::Field,
-            );
-            (once, link)
-        };
+        let invite_key = || invite_key(&creator, Role::Field);
         let entry_for = |(once, link): &(SigningKey, authority::Authority),
                          role: &str,
                          id: DeviceId| {
@@ -1717,27 +1722,13 @@ mod tests {
     #[test]
     fn a_kept_coordinator_invite_gets_no_other_key_confirmed() {
         let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().expect("dir")).collect();
-        let (creator, deputy) = (vault(dirs[0].path()), vault(dirs[1].path()));
-        creator
-            .create_team("Kiln rescue", Some("http://127.0.0.1:9".into()))
-            .expect("team");
-        let (team_id, chain, root_key) = creator
+        let ((creator, team_id), deputy) = (creator_online(dirs[0].path()), vault(dirs[1].path()));
+        let (chain, root_key) = creator
             .with_unlocked(SyncError::Locked, |u| {
-                let team = team::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
-                let held = authority::load(u.store.conn(), &u.sealer)?.ok_or(SyncError::NoTeam)?;
-                Ok((team.id, held, device_key(u.store.conn(), &u.sealer)?))
+                coordinator_key(u.store.conn(), &u.sealer, team_id).map(|(k, held)| (held, k))
             })
             .expect("creator");
-        let coordinator_invite = || {
-            let once = SigningKey::from_bytes(&crypto::make_random::<32>().expect("random"));
-            let link = chain.extended_for_invite(
-                team_id,
-                &root_key,
-                once.verifying_key().to_bytes(),
-                Role::Coordinator,
-            );
-            (once, link)
-        };
+        let coordinator_invite = || invite_key(&creator, Role::Coordinator);
         let entry = |(once, link): &(SigningKey, authority::Authority),
                      id: DeviceId,
                      key: [u8; 32]| {
