@@ -2,8 +2,9 @@
 //! answers on 127.0.0.1, and a restart on the same data keeps the token's hash only.
 //! Then the whole online path through the command: `team create --server` registers,
 //! `team invite` offers the invite to the server, `team join` enrolls, `sync` carries
-//! records both ways, `devices` lists, `revoke` removes, and the removed device's next
-//! `sync` wipes it (exit code 13).
+//! records both ways, a second coordinator waits for the first one's `sync` to confirm
+//! it, `devices` lists, `revoke` removes, and the removed device's next `sync` wipes it
+//! (exit code 13).
 
 mod common;
 
@@ -182,10 +183,63 @@ fn a_coordinator_and_a_field_phone_sync_through_safekeep_serve() {
         serde_json::from_str(&ok(safekeep(&coordinator).args(["sync", "--json"]))).unwrap();
     assert!(pulled["applied"].as_u64().unwrap() >= 2, "{pulled}");
 
+    // A second coordinator: it syncs records at once, but signs nothing for the team
+    // (no removals: exit 9) until the coordinator's sync confirms it.
+    let deputy = root.path().join("deputy");
+    ok(safekeep(&deputy).arg("init"));
+    let invite: serde_json::Value = serde_json::from_str(&ok(safekeep(&coordinator).args([
+        "team",
+        "invite",
+        "--role",
+        "coordinator",
+        "--json",
+    ])))
+    .unwrap();
+    ok(safekeep(&deputy)
+        .args(["team", "join", invite["invite"].as_str().unwrap()])
+        .env("SAFEKEEP_INVITE_SECRET", invite["secret"].as_str().unwrap()));
+    let waiting: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&deputy).args(["sync", "--json"]))).unwrap();
+    assert_eq!(waiting["awaiting_confirmation"], true, "{waiting}");
+    assert!(waiting["applied"].as_u64().unwrap() >= 2, "{waiting}");
+    let said = ok(safekeep(&deputy).arg("sync"));
+    assert!(said.contains("waits for another coordinator"), "{said}");
+    let listed = ok(safekeep(&coordinator).arg("devices"));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("coordinator") && l.contains("unconfirmed")),
+        "{listed}"
+    );
+    let devices: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&coordinator).args(["devices", "--json"]))).unwrap();
+    let field_id = devices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["role"] == "field")
+        .unwrap()["device"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let early = run(safekeep(&deputy).args(["revoke", &field_id]));
+    assert_eq!(early.status.code(), Some(9));
+    let said = String::from_utf8_lossy(&early.stderr);
+    assert!(said.contains("no coordinator has confirmed"), "{said}");
+    let confirmed: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&coordinator).args(["sync", "--json"]))).unwrap();
+    assert_eq!(confirmed["confirmed"], 1, "{confirmed}");
+    let taken: serde_json::Value =
+        serde_json::from_str(&ok(safekeep(&deputy).args(["sync", "--json"]))).unwrap();
+    assert_eq!(taken["awaiting_confirmation"], false, "{taken}");
+    let listed = ok(safekeep(&coordinator).arg("devices"));
+    assert!(!listed.contains("unconfirmed"), "{listed}");
+
     let devices: serde_json::Value =
         serde_json::from_str(&ok(safekeep(&coordinator).args(["devices", "--json"]))).unwrap();
     let devices = devices.as_array().unwrap();
-    assert_eq!(devices.len(), 2);
+    assert_eq!(devices.len(), 3);
+    assert!(devices.iter().all(|d| d["awaiting_confirmation"] == false));
     let phone = devices.iter().find(|d| d["role"] == "field").unwrap()["device"]
         .as_str()
         .unwrap()
