@@ -314,6 +314,10 @@ enum Command {
         /// certificate, when not a public one (a cloud provider's, or your own).
         #[arg(long, env = "SAFEKEEP_DATABASE_CA", requires = "database_url")]
         database_ca: Option<PathBuf>,
+        /// Serve Prometheus metrics (`GET /metrics`) on this address only, apart from
+        /// the devices' address (keep it private: the counts say when teams are busy).
+        #[arg(long, env = "SAFEKEEP_METRICS_LISTEN")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
 }
 
@@ -577,7 +581,15 @@ fn run(cli: Cli) -> CliResult {
             data,
             database_url,
             database_ca,
-        } => return serve::run(listen, data, database_url, database_ca),
+            metrics_listen,
+        } => {
+            let store = serve::StoreArgs {
+                data,
+                database_url,
+                database_ca,
+            };
+            return serve::run(listen, store, metrics_listen);
+        }
         _ => {}
     }
     let dir = vault_dir(&cli)?;

@@ -410,13 +410,14 @@ mod wire {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             store: safekeep_server::Store::Directory(dir.to_path_buf()),
             limits: safekeep_server::limits::Limits::default(),
+            metrics: None,
         };
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Runtime::new().expect("runtime");
-            let _ = runtime.block_on(safekeep_server::run(config, move |addr, token| {
+            let _ = runtime.block_on(safekeep_server::run(config, move |bound, token| {
                 let token = token.map(|t| t.as_str().to_owned()).unwrap_or_default();
-                let _ = tx.send((addr, token));
+                let _ = tx.send((bound.addr, token));
             }));
         });
         rx.recv().expect("the server started")

@@ -37,6 +37,19 @@ pub struct Config {
     pub store: Store,
     /// Limits on requests.
     pub limits: Limits,
+    /// Address for the Prometheus metrics (`GET /metrics`), apart from the devices'
+    /// address: the counts say when teams are busy (a rescue under way), which is no
+    /// one's business on the public address. `None`: no metrics served.
+    pub metrics: Option<SocketAddr>,
+}
+
+/// Where a started server listens.
+#[derive(Clone, Copy, Debug)]
+pub struct Listening {
+    /// The devices' address.
+    pub addr: SocketAddr,
+    /// The metrics address, when metrics are served.
+    pub metrics: Option<SocketAddr>,
 }
 
 /// Where the server keeps what it holds.
@@ -103,7 +116,6 @@ pub fn router(state: Arc<AppState>) -> Router {
     let max_body = state.limits.max_body;
     Router::new()
         .route("/v1/health", get(api::health))
-        .route("/metrics", get(api::metrics))
         .route("/v1/teams", post(api::create_team))
         .route("/v1/enrollments", post(api::add_enrollment))
         .route("/v1/enroll", post(api::enroll))
@@ -140,15 +152,34 @@ pub fn init_operator(storage: &dyn Storage) -> Result<Option<Zeroizing<String>>,
     Ok(created.then_some(token))
 }
 
+/// The metrics address's routes: `GET /metrics` only.
+fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(api::metrics))
+        .fallback(api::no_route)
+        .with_state(state)
+}
+
 /// Opens the store, binds, and serves until the process ends. `started` is called
-/// once listening, with the bound address and the new operator token on first start.
+/// once listening, with the bound addresses and the new operator token on first start.
 pub async fn run(
     config: Config,
-    started: impl FnOnce(SocketAddr, Option<Zeroizing<String>>),
+    started: impl FnOnce(Listening, Option<Zeroizing<String>>),
 ) -> Result<(), ServerError> {
     // Bound first: a busy port fails before the store is opened.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match config.metrics {
+        Some(at) => Some(tokio::net::TcpListener::bind(at).await?),
+        None => None,
+    };
+    let bound = Listening {
+        addr,
+        metrics: match &metrics_listener {
+            Some(l) => Some(l.local_addr()?),
+            None => None,
+        },
+    };
     let store = config.store.clone();
     let (storage, token) = tokio::task::spawn_blocking(move || {
         let storage = store.open()?;
@@ -167,7 +198,15 @@ pub async fn run(
         metrics: metrics::Metrics::default(),
     });
     tracing::info!(%addr, "listening");
-    started(addr, token);
+    if let Some(metrics) = metrics_listener {
+        let app = metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(metrics, app).await {
+                tracing::error!(error = %e, "the metrics address stopped");
+            }
+        });
+    }
+    started(bound, token);
     let served = axum::serve(listener, router(state)).await;
     let _ = tokio::task::spawn_blocking(move || drop(last)).await;
     Ok(served?)
@@ -186,7 +225,7 @@ pub fn serve_forever(config: Config) -> Result<(), ServerError> {
         )
         .try_init();
     let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(run(config, |addr, token| {
+    runtime.block_on(run(config, |bound, token| {
         let mut out = std::io::stdout().lock();
         if let Some(token) = token {
             let _ = writeln!(
@@ -195,7 +234,10 @@ pub fn serve_forever(config: Config) -> Result<(), ServerError> {
                 token.as_str()
             );
         }
-        let _ = writeln!(out, "listening on {addr}");
+        if let Some(metrics) = bound.metrics {
+            let _ = writeln!(out, "metrics on {metrics}");
+        }
+        let _ = writeln!(out, "listening on {}", bound.addr);
         let _ = out.flush();
     }))
 }

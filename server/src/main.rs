@@ -30,6 +30,10 @@ struct Args {
     /// certificate, when not a public one (a cloud provider's, or your own).
     #[arg(long, env = "SAFEKEEP_DATABASE_CA", requires = "database_url")]
     database_ca: Option<PathBuf>,
+    /// Serve Prometheus metrics (`GET /metrics`) on this address only, apart from
+    /// the devices' address (keep it private: the counts say when teams are busy).
+    #[arg(long, env = "SAFEKEEP_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -41,6 +45,7 @@ fn main() -> std::process::ExitCode {
             None => Store::Directory(args.data),
         },
         limits: Limits::default(),
+        metrics: args.metrics_listen,
     };
     match safekeep_server::serve_forever(config) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -24,6 +24,8 @@ struct Server {
     child: Child,
     addr: SocketAddr,
     token: Option<String>,
+    /// The metrics address, when asked for.
+    metrics: Option<SocketAddr>,
 }
 
 impl Drop for Server {
@@ -64,9 +66,15 @@ fn backends(test: &str) -> Vec<Backend> {
 }
 
 fn start(backend: &Backend) -> Server {
+    start_with(backend, &[])
+}
+
+/// [`start`] with more arguments for the server.
+fn start_with(backend: &Backend, more: &[&str]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_safekeep-server"))
         .args(["--listen", "127.0.0.1:0"])
         .args(backend.args())
+        .args(more)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -77,12 +85,15 @@ fn start(backend: &Backend) -> Server {
         child,
         addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         token: None,
+        metrics: None,
     };
     let mut lines = BufReader::new(server.child.stdout.take().unwrap()).lines();
     loop {
         let line = lines.next().expect("the server printed nothing").unwrap();
         if let Some(t) = line.strip_prefix("operator token (shown once; only its hash is kept): ") {
             server.token = Some(t.to_owned());
+        } else if let Some(addr) = line.strip_prefix("metrics on ") {
+            server.metrics = Some(addr.parse().unwrap());
         } else if let Some(addr) = line.strip_prefix("listening on ") {
             server.addr = addr.parse().unwrap();
             return server;
@@ -176,7 +187,18 @@ fn send(
     headers: &[(String, String)],
     body: &[u8],
 ) -> Answer {
-    let url = format!("http://{}{pq}", server.addr);
+    send_to(server.addr, method, pq, headers, body)
+}
+
+/// [`send`] to an address.
+fn send_to(
+    addr: SocketAddr,
+    method: &str,
+    pq: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Answer {
+    let url = format!("http://{addr}{pq}");
     let agent = agent();
     let result = match method {
         "GET" => {
@@ -382,12 +404,17 @@ fn devices_push_and_pull_their_team_s_bundles_in_one_order_on(backend: &Backend)
 
     // The store survives a restart; the operator token is not shown again.
     drop(server);
-    let server = start(backend);
+    let server = start_with(backend, &["--metrics-listen", "127.0.0.1:0"]);
     assert!(server.token.is_none());
     let after = signed(&server, &field, "GET", "/v1/bundles?after=0", b"");
     assert_eq!(frames(&after.body).len(), 2);
-    let metrics = send(&server, "GET", "/metrics", &[], b"");
+    // Metrics on their own address only: the counts say when a team is busy.
+    assert_eq!(send(&server, "GET", "/metrics", &[], b"").status, 404);
+    let private = server.metrics.expect("a metrics address");
+    let metrics = send_to(private, "GET", "/metrics", &[], b"");
+    assert_eq!(metrics.status, 200);
     assert!(String::from_utf8_lossy(&metrics.body).contains("safekeep_requests_total"));
+    assert_eq!(send_to(private, "GET", "/v1/health", &[], b"").status, 404);
 }
 
 #[test]

@@ -20,6 +20,7 @@ fn main() -> std::process::ExitCode {
             safekeep_server::Store::Directory(data.into())
         },
         limits: safekeep_server::limits::Limits::default(),
+        metrics: None,
     };
     match safekeep_server::serve_forever(config) {
         Ok(()) => std::process::ExitCode::SUCCESS,
