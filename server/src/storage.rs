@@ -88,8 +88,8 @@ pub struct Device {
     pub confirmation: Option<Vec<u8>>,
 }
 
-/// What never changes about an enrolled device: who it is, its team, its key and its
-/// role (nothing removes or re-keys a device; a removal only marks it revoked).
+/// What never changes about an enrolled device and a push needs: who it is, its team
+/// and its key (nothing removes or re-keys a device; a removal only marks it revoked).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Identity {
     /// The device id.
@@ -98,8 +98,6 @@ pub struct Identity {
     pub team: Id,
     /// Its Ed25519 public key.
     pub public_key: [u8; 32],
-    /// Its role.
-    pub role: Role,
 }
 
 impl From<&Device> for Identity {
@@ -108,7 +106,6 @@ impl From<&Device> for Identity {
             id: d.id,
             team: d.team,
             public_key: d.public_key,
-            role: d.role,
         }
     }
 }

@@ -111,6 +111,15 @@ fn member_text(
     text
 }
 
+/// The kind of link to an invite's one-time key for `role`.
+fn invite_kind(role: Role) -> u8 {
+    if role == Role::Coordinator {
+        COORDINATOR_INVITE
+    } else {
+        MEMBER
+    }
+}
+
 fn verifying(key: &[u8; 32]) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(key).ok()
 }
@@ -157,12 +166,7 @@ impl Authority {
         subject: [u8; 32],
         role: Role,
     ) -> Self {
-        let kind = if role == Role::Coordinator {
-            COORDINATOR_INVITE
-        } else {
-            MEMBER
-        };
-        self.link(team, signer, subject, kind)
+        self.link(team, signer, subject, invite_kind(role))
     }
 
     fn link(&self, team: TeamId, signer: &SigningKey, subject: [u8; 32], kind: u8) -> Self {
@@ -178,17 +182,16 @@ impl Authority {
     /// The coordinator key the chain ends at, when every link is a valid kind-4
     /// signature of the key before it for `team`.
     pub(crate) fn verified_end(&self, team: TeamId) -> Option<[u8; 32]> {
-        self.verified(team, &[])
+        self.verified(team, None)
     }
 
-    /// The key the chain ends at and the kind of its last link (kind 4 for the root),
-    /// when every link verifies, the last one of kind 4 or one of `last_kinds`, the
-    /// others all of kind 4.
-    fn verified(&self, team: TeamId, last_kinds: &[u8]) -> Option<[u8; 32]> {
+    /// The key the chain ends at (the root for an empty chain), when every link
+    /// verifies and is of kind 4, the last one possibly of `last_kind` instead.
+    fn verified(&self, team: TeamId, last_kind: Option<u8>) -> Option<[u8; 32]> {
         let mut key = self.root;
         for (i, link) in self.chain.iter().enumerate() {
             let last = i + 1 == self.chain.len();
-            if link.kind != COORDINATOR && !(last && last_kinds.contains(&link.kind)) {
+            if link.kind != COORDINATOR && !(last && last_kind == Some(link.kind)) {
                 return None;
             }
             verifying(&key)?
@@ -321,12 +324,7 @@ pub(crate) fn verified_member(
         return None;
     }
     let signature: [u8; 64] = rest.try_into().ok()?;
-    let invite = if role == Role::Coordinator {
-        COORDINATOR_INVITE
-    } else {
-        MEMBER
-    };
-    let voucher = chain.verified(team, &[invite])?;
+    let voucher = chain.verified(team, Some(invite_kind(role)))?;
     verifying(&voucher)?
         .verify_strict(
             &member_text(team, device, role, key, kx),

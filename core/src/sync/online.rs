@@ -233,6 +233,17 @@ fn open_signed_grant(
     Ok(Some(key))
 }
 
+/// Whether this vault is a coordinator that joined with a coordinator invite and holds
+/// no confirmation yet: it can sign nothing for the team.
+fn waits_for_confirmation(conn: &Connection, sealer: &Sealer) -> Result<bool, SyncError> {
+    let team = team::load(conn, sealer)?.ok_or(SyncError::NoTeam)?;
+    Ok(team.role == Role::Coordinator
+        && matches!(
+            coordinator_key(conn, sealer, team.id),
+            Err(SyncError::AwaitingConfirmation)
+        ))
+}
+
 /// This coordinator's device key and its chain from the team's root, which must end at
 /// that key (a vault that joined before chains existed has none: it cannot sign
 /// grants, removals or invites until it joins again).
@@ -567,11 +578,18 @@ impl Vault {
         let json: serde_json::Value =
             serde_json::from_slice(&response.body).map_err(|_| unreadable())?;
         let list = json["devices"].as_array().ok_or_else(unreadable)?;
-        let (team, root, me, my_key) = self.with_unlocked(SyncError::Locked, |u| {
+        let (team, root, me, my_key, waiting) = self.with_unlocked(SyncError::Locked, |u| {
             let conn = u.store.conn();
             let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
             let key = device_key(conn, &u.sealer)?.verifying_key().to_bytes();
-            Ok((team.id, authority::load(conn, &u.sealer)?, u.device, key))
+            let waiting = waits_for_confirmation(conn, &u.sealer)?;
+            Ok((
+                team.id,
+                authority::load(conn, &u.sealer)?,
+                u.device,
+                key,
+                waiting,
+            ))
         })?;
         let public_key = |d: &serde_json::Value| -> Option<[u8; 32]> {
             unhex(d["public_key"].as_str()?)?.try_into().ok()
@@ -599,7 +617,7 @@ impl Vault {
             .collect();
         // This device's own confirmation, when it waits for one (a confirmation of its
         // own key: the server may list another): from now on it signs.
-        for (d, confirmation) in list.iter().zip(&confirmations) {
+        for (d, confirmation) in list.iter().zip(&confirmations).filter(|_| waiting) {
             if let (Some(chain), Some(true)) = (
                 confirmation,
                 d["device"].as_str().map(|id| id.parse() == Ok(me)),
@@ -896,20 +914,24 @@ impl Vault {
     ///    meanwhile (`grants_incomplete`), the devices are listed again;
     /// 3. devices that joined with an invite made before an epoch started get that
     ///    epoch's key (and each one between).
+    ///
+    /// At a round (`top_up`) it first confirms the coordinators waiting for it. Returns
+    /// how many it confirmed; `None` when this coordinator waits for its own
+    /// confirmation (it then signs, and so delivers, nothing).
     fn deliver_grants(
         &self,
         signer: &Signer_,
         transport: &dyn Transport,
         top_up: bool,
-    ) -> Result<u32, SyncError> {
+    ) -> Result<Option<u32>, SyncError> {
         if self.team()?.ok_or(SyncError::NoTeam)?.role != Role::Coordinator {
-            return Ok(0);
+            return Ok(Some(0));
         }
         let mut devices = self.pinned_devices(transport)?;
         // The listing brought this device's confirmation if it has one by now; without
         // one it may sign nothing, so it has nothing to deliver.
         if self.awaiting_confirmation()? {
-            return Ok(0);
+            return Ok(None);
         }
         // Confirmations only at a round: a removal's own delivery must not confirm the
         // coordinator being removed.
@@ -976,20 +998,13 @@ impl Vault {
         if top_up {
             self.top_up_grants(signer, transport, &devices)?;
         }
-        Ok(confirmed)
+        Ok(Some(confirmed))
     }
 
-    /// Whether this is a coordinator that joined with a coordinator invite and holds
-    /// no confirmation yet.
+    /// See [`waits_for_confirmation`].
     fn awaiting_confirmation(&self) -> Result<bool, SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
-            let conn = u.store.conn();
-            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
-            Ok(team.role == Role::Coordinator
-                && matches!(
-                    coordinator_key(conn, &u.sealer, team.id),
-                    Err(SyncError::AwaitingConfirmation)
-                ))
+            waits_for_confirmation(u.store.conn(), &u.sealer)
         })
     }
 
@@ -998,13 +1013,7 @@ impl Vault {
     fn take_confirmation(&self, chain: &authority::Authority) -> Result<(), SyncError> {
         self.with_unlocked(SyncError::Locked, |u| {
             let conn = u.store.conn();
-            let team = team::load(conn, &u.sealer)?.ok_or(SyncError::NoTeam)?;
-            if team.role == Role::Coordinator
-                && matches!(
-                    coordinator_key(conn, &u.sealer, team.id),
-                    Err(SyncError::AwaitingConfirmation)
-                )
-            {
+            if waits_for_confirmation(conn, &u.sealer)? {
                 authority::save(conn, &u.sealer, chain)?;
             }
             Ok(())
@@ -1262,8 +1271,8 @@ impl Vault {
         // (so this round's bundles are sealed under, and can be read with, the newest).
         let confirmed = self.deliver_grants(&signer, transport, true)?;
         let mut round = SyncRound {
-            confirmed,
-            awaiting_confirmation: self.awaiting_confirmation()?,
+            confirmed: confirmed.unwrap_or(0),
+            awaiting_confirmation: confirmed.is_none(),
             new_keys: self.fetch_grants(&signer, transport)?,
             ..SyncRound::default()
         };
@@ -1629,10 +1638,6 @@ mod tests {
         }
     }
 
-    /// An invite's one-time key vouches for one device: a second device vouched by
-    /// the same key is not trusted, whether both are listed or the first was listed
-    /// once and is hidden later; and a device listed under another role than its
-    /// invite gave it is not trusted either.
     /// A team's creator whose team names a server (nothing listens there: the tests
     /// answer with a `Listing`).
     fn creator_online(dir: &std::path::Path) -> (Vault, TeamId) {
@@ -1657,6 +1662,11 @@ mod tests {
         (once, link)
     }
 
+    /// An invite's one-time key vouches for one device: a second device vouched by
+    /// the same key is not trusted, whether both are listed or the first was listed
+    /// once and is hidden later, nor is the first device's id listed with another key,
+    /// nor either of two devices a key is first seen with; and a device listed under
+    /// another role than its invite gave it is not trusted either.
     #[test]
     fn one_invite_key_vouches_for_one_device_in_one_role() {
         let dir = tempfile::tempdir().expect("dir");
@@ -1748,7 +1758,7 @@ mod tests {
         let genuine = Listing::of(vec![entry(&kept, id, key)]);
         let shown = creator.server_devices(&genuine).expect("list");
         assert!(shown[0].verified && shown[0].awaiting_confirmation);
-        assert_eq!(round(&genuine).expect("round"), 1);
+        assert_eq!(round(&genuine).expect("round"), Some(1));
         let posted = genuine.confirmed();
         assert!(posted[0].0.ends_with(&format!("/v1/devices/{id}/confirm")));
         let root = authority::Authority::root_of(&root_key);
@@ -1757,7 +1767,7 @@ mod tests {
         // never confirmed.
         let stolen = Listing::of(vec![entry(&kept, id, [8; 32])]);
         assert!(!creator.server_devices(&stolen).expect("list")[0].verified);
-        assert_eq!(round(&stolen).expect("round"), 0);
+        assert_eq!(round(&stolen).expect("round"), Some(0));
         assert!(stolen.confirmed().is_empty());
 
         // A device still waiting is removed: the removal confirms nothing.
@@ -1766,7 +1776,7 @@ mod tests {
         let listing = Listing::of(vec![entry(&waiting, gone, [9; 32])]);
         creator.revoke_device(gone, &listing).expect("removed");
         assert!(listing.confirmed().is_empty(), "{:?}", listing.confirmed());
-        assert_eq!(round(&listing).expect("round"), 0);
+        assert_eq!(round(&listing).expect("round"), Some(0));
         assert!(listing.confirmed().is_empty());
 
         // A deputy takes a confirmation of its own key only.

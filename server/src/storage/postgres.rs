@@ -9,7 +9,7 @@
 //! numbers visible) before it lets go, so a puller never sees seq n+1 before seq n, and
 //! the numbers run without a gap; processes over one database take turns per group.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
@@ -344,12 +344,12 @@ pub struct PostgresStorage {
     pool: Pool<PostgresConnectionManager<MakeRustlsConnect>>,
     group: GroupCommit,
     /// Identities already read (they never change): a push is authenticated without
-    /// a round trip to the database. (After restoring the database from a backup,
-    /// restart the server processes: see docs/server-protocol.md.)
-    identities: Mutex<HashMap<Id, Identity>>,
-    /// Devices this process saw refused as revoked (a removal is never undone): their
-    /// pushes are refused before they join a group and take the team's lock.
-    revoked: Mutex<HashSet<Id>>,
+    /// a round trip to the database. With each, whether this process saw a push of it
+    /// refused as revoked (a removal is never undone): its pushes are then refused
+    /// before they join a group and take the team's lock. (After restoring the
+    /// database from a backup, restart the server processes: see
+    /// docs/server-protocol.md.)
+    identities: Mutex<HashMap<Id, (Identity, bool)>>,
 }
 
 /// Most identities kept in memory; past it the map starts again (a server process
@@ -501,10 +501,16 @@ impl PostgresStorage {
             pool,
             group: GroupCommit::default(),
             identities: Mutex::default(),
-            revoked: Mutex::default(),
         };
         storage.migrate()?;
         Ok(storage)
+    }
+
+    /// The identities this process knows (see the field).
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<Id, (Identity, bool)>> {
+        self.identities
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn conn(
@@ -761,26 +767,18 @@ impl Storage for PostgresStorage {
     }
 
     fn identity(&self, id: &Id) -> Result<Option<Identity>, StorageError> {
-        let cached = self
-            .identities
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(id)
-            .copied();
-        if cached.is_some() {
-            return Ok(cached);
+        if let Some((identity, _)) = self.known().get(id) {
+            return Ok(Some(*identity));
         }
-        let Some(identity) = self.device(id)?.as_ref().map(Identity::from) else {
+        let Some(device) = self.device(id)? else {
             return Ok(None);
         };
-        let mut map = self
-            .identities
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= MAX_IDENTITIES {
-            map.clear();
+        let identity = Identity::from(&device);
+        let mut known = self.known();
+        if known.len() >= MAX_IDENTITIES {
+            known.clear();
         }
-        map.insert(*id, identity);
+        known.insert(*id, (identity, device.revoked_ms.is_some()));
         Ok(Some(identity))
     }
 
@@ -930,11 +928,12 @@ impl Storage for PostgresStorage {
             .conn()?
             .execute_typed(
                 "UPDATE devices SET confirmation = $3 WHERE id = $1 AND team = $2
-                 AND role = 'coordinator' AND revoked_ms IS NULL",
+                 AND role = $4 AND revoked_ms IS NULL",
                 &[
                     (&&device[..], Type::BYTEA),
                     (&&team[..], Type::BYTEA),
                     (&proof, Type::BYTEA),
+                    (&Role::Coordinator.name(), Type::TEXT),
                 ],
             )
             .map_err(pg)?;
@@ -990,20 +989,21 @@ impl Storage for PostgresStorage {
         now_ms: u64,
         nonce: ([u8; 16], u64),
     ) -> Result<Pushed, StorageError> {
-        let revoked = || self.revoked.lock().unwrap_or_else(PoisonError::into_inner);
-        if revoked().contains(device) {
+        if self
+            .known()
+            .get(device)
+            .is_some_and(|(_, revoked)| *revoked)
+        {
             return Err(StorageError::Revoked);
         }
         let push = Push::new(device, batch, body, now_ms, nonce);
         let pushed = self
             .group
             .push(team, push, &|team, pushes| self.push_group(team, pushes));
-        if matches!(pushed, Err(StorageError::Revoked)) {
-            let mut revoked = revoked();
-            if revoked.len() >= MAX_IDENTITIES {
-                revoked.clear();
-            }
-            revoked.insert(*device);
+        if matches!(pushed, Err(StorageError::Revoked))
+            && let Some((_, revoked)) = self.known().get_mut(device)
+        {
+            *revoked = true;
         }
         pushed
     }

@@ -488,8 +488,8 @@ impl Storage for SqliteStorage {
         self.with(|c| {
             let found = c.execute(
                 "UPDATE devices SET confirmation = ?3 WHERE id = ?1 AND team = ?2
-                 AND role = 'coordinator' AND revoked_ms IS NULL",
-                params![device, team, proof],
+                 AND role = ?4 AND revoked_ms IS NULL",
+                params![device, team, proof, Role::Coordinator.name()],
             )?;
             Ok(found == 1)
         })
